@@ -1,0 +1,45 @@
+# The two commands a fresh clone needs: `make run` and `make test`.
+PYTHON ?= python3
+# uv on PATH, else the copy pip installed for this Python.
+UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: bootstrap install run test lint format worker beat curriculum
+
+bootstrap:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+		|| $(PYTHON) -m pip install --quiet uv
+
+install: bootstrap
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run python manage.py migrate --noinput
+	$(UV) run python manage.py load_curriculum
+	$(UV) run python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	@command -v chromium >/dev/null 2>&1 || echo "Chromium is not installed: browser tests will be skipped (CI installs it)."
+	$(UV) run pytest $(PYTEST_ARGS)
+	node --test static/js/typing/
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy .
+	$(UV) run djlint templates --lint
+
+format: install
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+	$(UV) run djlint templates --reformat --quiet || true
+
+worker: install
+	$(UV) run celery -A typingtrainer worker --loglevel=INFO
+
+beat: install
+	$(UV) run celery -A typingtrainer beat --loglevel=INFO
+
+curriculum: install
+	$(UV) run python -m courses.curriculum.build

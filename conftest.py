@@ -1,0 +1,76 @@
+"""Personas and shared fixtures for every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+from courses.models import Course, Lesson
+from typingtrainer.celery import app as celery_app
+from typingtrainer.models import User
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # allauth keeps its rate limits in the cache; every test starts with a clean slate.
+    cache.clear()
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+    cache.clear()
+
+
+def make_user(email: str, **extra) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, **extra)
+
+
+@pytest.fixture
+def learner(db) -> User:
+    return make_user("learner@example.com", display_name="Lena")
+
+
+@pytest.fixture
+def other_learner(db) -> User:
+    return make_user("other@example.com")
+
+
+@pytest.fixture
+def author(db) -> User:
+    user = make_user("author@example.com", is_staff=True)
+    user.groups.add(Group.objects.get(name="Authors"))
+    return user
+
+
+@pytest.fixture
+def staff(db) -> User:
+    return User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+
+
+@pytest.fixture
+def course(db) -> Course:
+    course = Course.objects.create(
+        slug="home-row",
+        title="Home Row Basics",
+        description="The eight keys your fingers rest on.",
+        language="en",
+        level="beginner",
+        layout="qwerty",
+        is_published=True,
+        position=1,
+    )
+    for position, text in enumerate(
+        ["asdf jkl; asdf jkl; fads lads", "a sad lad; a dad asks; all fall"], start=1
+    ):
+        Lesson.objects.create(
+            course=course, position=position, title=f"Lesson {position}", text=text
+        )
+    return course

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection, models
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from .layouts import LAYOUT_CHOICES
+from .text import lesson_text_errors, normalise
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    RUSSIAN = "ru", "Русский"
+    PYTHON = "python", "Python"
+
+
+CODE_LANGUAGES = {Language.PYTHON}
+
+
+class Level(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class CourseQuerySet(models.QuerySet["Course"]):
+    def published(self) -> CourseQuerySet:
+        return self.filter(is_published=True)
+
+    def with_lesson_counts(self) -> CourseQuerySet:
+        return self.annotate(
+            lesson_count=Count("lessons", filter=Q(lessons__is_published=True), distinct=True)
+        )
+
+    def search(self, query: str) -> CourseQuerySet:
+        """Full-text search on PostgreSQL (prefix match, so it works as you type); on SQLite,
+        every word must appear in the title or the description."""
+        terms = ["".join(ch for ch in word if ch.isalnum()) for word in query.split()]
+        terms = [term for term in terms if term]
+        if not terms:
+            return self
+        if connection.vendor == "postgresql":
+            vector = SearchVector("title", weight="A", config="simple") + SearchVector(
+                "description", weight="B", config="simple"
+            )
+            tsquery = SearchQuery(
+                " & ".join(f"{term}:*" for term in terms), search_type="raw", config="simple"
+            )
+            return (
+                self.annotate(rank=SearchRank(vector, tsquery))
+                .filter(rank__gt=0)
+                .order_by("-rank", "position", "title")
+            )
+        matched = self
+        for term in terms:
+            matched = matched.filter(Q(title__icontains=term) | Q(description__icontains=term))
+        return matched
+
+
+class Course(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=120)
+    description = models.TextField(help_text="Shown in the catalogue and on the course page.")
+    language = models.CharField(max_length=12, choices=Language.choices, default=Language.ENGLISH)
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.BEGINNER)
+    layout = models.CharField(
+        max_length=12,
+        choices=LAYOUT_CHOICES,
+        default="qwerty",
+        help_text="Every lesson must be typeable on this keyboard layout.",
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order in the catalogue.")
+    is_published = models.BooleanField(
+        "published", default=False, help_text="Unpublished courses are visible to staff only."
+    )
+    is_premium = models.BooleanField("premium", default=False)
+    source_digest = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:detail", args=[self.slug])
+
+    @property
+    def is_code(self) -> bool:
+        return self.language in CODE_LANGUAGES
+
+    def content_digest(self) -> str:
+        return _digest(
+            self.title,
+            self.description,
+            self.language,
+            self.level,
+            self.layout,
+            self.is_premium,
+        )
+
+    def renumber_lessons(self) -> None:
+        """Positions 1..n in the current order, closing gaps an author left."""
+        for number, lesson in enumerate(self.lessons.order_by("position", "id"), start=1):
+            if lesson.position != number:
+                Lesson.objects.filter(pk=lesson.pk).update(position=number)
+
+
+class LessonQuerySet(models.QuerySet["Lesson"]):
+    def published(self) -> LessonQuerySet:
+        return self.filter(is_published=True, course__is_published=True)
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the course.")
+    title = models.CharField(max_length=120)
+    new_keys = models.CharField(
+        max_length=40, blank=True, help_text="Keys this lesson introduces, shown to the learner."
+    )
+    text = models.TextField(
+        help_text="What the learner types. No tabs or trailing spaces; every character must be "
+        "typeable on the course's layout."
+    )
+    target_wpm = models.PositiveSmallIntegerField(
+        "target WPM", default=20, validators=[MinValueValidator(5), MaxValueValidator(200)]
+    )
+    is_published = models.BooleanField("published", default=True)
+    is_premium = models.BooleanField("premium", default=False)
+    source_digest = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "position", "id"]
+        indexes = [models.Index(fields=["course", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.course.title} — {self.position}. {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:detail", args=[self.course.slug]) + f"#lesson-{self.pk}"
+
+    @property
+    def requires_premium(self) -> bool:
+        return self.is_premium or self.course.is_premium
+
+    def clean(self) -> None:
+        self.text = normalise(self.text or "")
+        if self.course_id is None:
+            return
+        errors = lesson_text_errors(self.text, self.course.layout)
+        if errors:
+            raise ValidationError({"text": errors})
+
+    def content_digest(self) -> str:
+        return _digest(self.title, self.new_keys, self.text, self.target_wpm, self.is_premium)
+
+
+def _digest(*values: object) -> str:
+    return hashlib.sha256("\x1f".join(str(v) for v in values).encode()).hexdigest()

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "TypingTrainer admin"
+admin.site.site_title = "TypingTrainer admin"
+admin.site.index_title = "Courses, learners and the business"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("accounts/settings/", views.account_settings, name="account_settings"),
+    path("accounts/", include("allauth.urls")),
+    path("courses/", include("courses.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from courses.models import Course
+
+from .forms import SettingsForm
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    courses = Course.objects.published().with_lesson_counts()
+    return render(request, "home.html", {"courses": courses})
+
+
+def about(request: HttpRequest) -> HttpResponse:
+    return render(request, "about.html")
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your settings are saved.")
+        return redirect("account_settings")
+    return render(request, "account/settings.html", {"form": form})
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready when the database, the cache and the broker all answer; 503 names what is down."""
+    checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # any failure means "not ready"; say which and why
+            results[name] = f"down: {exc.__class__.__name__}: {exc}"[:200]
+    ready = not any(value.startswith("down") for value in results.values())
+    return JsonResponse({"ready": ready, **results}, status=200 if ready else 503)
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    cache.set("readyz", "1", timeout=5)
+    if cache.get("readyz") != "1":
+        raise RuntimeError("value written was not read back")
+    return "ok"
+
+
+def _check_broker() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "ok (tasks run eagerly, no broker)"
+    from .celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
