@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 
 from .forms import LessonImportForm
@@ -168,5 +168,5 @@ class LessonAdmin(admin.ModelAdmin):
             "learner sees it</a></p>",
             lesson.text,
             len(lesson.text),
-            reverse("courses:detail", args=[lesson.course.slug]),
+            lesson.get_absolute_url(),
         )

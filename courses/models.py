@@ -92,7 +92,7 @@ class Course(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("courses:detail", args=[self.slug])
+        return reverse("course_detail", args=[self.slug])
 
     @property
     def is_code(self) -> bool:
@@ -150,7 +150,7 @@ class Lesson(models.Model):
         return f"{self.course.title} — {self.position}. {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("courses:detail", args=[self.course.slug]) + f"#lesson-{self.pk}"
+        return reverse("lesson_detail", args=[self.pk])
 
     @property
     def requires_premium(self) -> bool:

@@ -8,5 +8,4 @@ app_name = "courses"
 
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
-    path("<slug:slug>/", views.course_detail, name="detail"),
 ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import render
 
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
 
@@ -30,19 +30,3 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
-
-
-def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    course = get_object_or_404(Course, slug=slug)
-    # Authors and staff preview drafts; everyone else sees only what is published.
-    can_preview = request.user.has_perm("courses.view_course")
-    if not (course.is_published or can_preview):
-        raise Http404("No such course.")
-    lessons = course.lessons.all()
-    if not can_preview:
-        lessons = lessons.filter(is_published=True)
-    return render(
-        request,
-        "courses/detail.html",
-        {"course": course, "lessons": lessons, "can_preview": can_preview},
-    )

@@ -177,6 +177,31 @@ def _timed(interval: int) -> int | None:
     return None
 
 
+def _advance(text: str, cursor: int, *, skip_indent: bool) -> int:
+    """Where the cursor goes after the character at `cursor` is typed correctly."""
+    cursor += 1
+    if skip_indent and text[cursor - 1] == "\n":
+        while cursor < len(text) and text[cursor] == " ":
+            cursor += 1
+    return cursor
+
+
+def check_batch_follows_text(text: str, keys: Sequence[Keystroke], *, skip_indent: bool) -> None:
+    """Within one batch, each key must be where the previous one left the cursor. The seams
+    between batches are checked by `replay` at completion. Raises BatchError."""
+    for index in range(1, len(keys)):
+        before = keys[index - 1]
+        cursor = before.pos
+        if before.typed == text[before.pos]:
+            cursor = _advance(text, cursor, skip_indent=skip_indent)
+        if cursor >= len(text):
+            raise BatchError(f"keys[{index}]: comes after the end of the text")
+        if keys[index].pos != cursor:
+            raise BatchError(
+                f'keys[{index}]: "pos" is {keys[index].pos} but the cursor was at {cursor}'
+            )
+
+
 def replay(text: str, keys: Sequence[Keystroke], *, skip_indent: bool) -> Replay:
     """Replay the whole session (all batches concatenated in seq order). Raises ReplayError if:
     t decreases anywhere; a key's pos is not the position the cursor must be at (expected pos
@@ -227,10 +252,7 @@ def replay(text: str, keys: Sequence[Keystroke], *, skip_indent: bool) -> Replay
             errors += 1
             continue
         previous = expected
-        cursor += 1
-        if skip_indent and expected == "\n":
-            while cursor < n and text[cursor] == " ":
-                cursor += 1
+        cursor = _advance(text, cursor, skip_indent=skip_indent)
     if cursor < n:
         raise ReplayError(
             f"the text is not finished: the cursor stopped at position {cursor} "

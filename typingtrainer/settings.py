@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "csp",
     "typingtrainer",
     "courses",
+    "lessons",
+    "coach",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +131,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-unqueued-sessions": {
+        "task": "coach.tasks.sweep_unqueued_sessions",
+        "schedule": 300.0,
+    },
+}
 
 # --- Accounts ---
 AUTH_USER_MODEL = "typingtrainer.User"

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
     path("courses/", include("courses.urls")),
+    path("", include("lessons.urls")),
     path("admin/", admin.site.urls),
 ]

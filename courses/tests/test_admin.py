@@ -141,7 +141,7 @@ def test_an_author_reorders_lessons_from_the_course_page(client, author, course)
         (first.pk, 2),
     ]
     page = client.get("/courses/home-row/")
-    assert [lesson.pk for lesson in page.context["lessons"]] == [second.pk, first.pk]
+    assert [row["lesson"].pk for row in page.context["rows"]] == [second.pk, first.pk]
 
 
 def test_an_author_publishes_and_unpublishes_courses(client, author, course):

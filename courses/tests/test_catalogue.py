@@ -107,7 +107,7 @@ def test_the_course_page_lists_its_published_lessons_in_order(client, course):
     )
     response = client.get("/courses/home-row/")
     assert response.status_code == 200
-    assert [lesson.title for lesson in response.context["lessons"]] == ["Lesson 1", "Lesson 2"]
+    assert [row["lesson"].title for row in response.context["rows"]] == ["Lesson 1", "Lesson 2"]
     assert b"Hidden" not in response.content
 
 

@@ -18,6 +18,7 @@ from lessons.scoring import (
     ReplayError,
     Result,
     TooShort,
+    check_batch_follows_text,
     median_interval,
     parse_keys,
     rating_for,
@@ -765,3 +766,37 @@ def test_replay_result_is_a_frozen_dataclass() -> None:
     assert isinstance(result, Replay)
     with pytest.raises(AttributeError):
         result.errors = 3  # type: ignore[misc]
+
+
+# --- check_batch_follows_text ------------------------------------------------------------------
+
+
+def test_a_batch_that_follows_the_text_passes_the_continuity_check():
+    keys = [Keystroke(3, "x", 0), Keystroke(3, "d", 100), Keystroke(4, " ", 200)]
+    check_batch_follows_text("asdd fj", keys, skip_indent=False)
+
+
+def test_a_batch_that_skips_ahead_fails_the_continuity_check_naming_the_key():
+    keys = [Keystroke(0, "a", 0), Keystroke(2, "d", 100)]
+    with pytest.raises(BatchError, match=r'keys\[1\]: "pos" is 2 but the cursor was at 1'):
+        check_batch_follows_text("asdf jkl", keys, skip_indent=False)
+
+
+def test_a_wrong_key_must_be_followed_by_a_key_at_the_same_position():
+    keys = [Keystroke(1, "x", 0), Keystroke(2, "d", 100)]
+    with pytest.raises(BatchError, match="cursor was at 1"):
+        check_batch_follows_text("asdf jkl", keys, skip_indent=False)
+
+
+def test_the_continuity_check_follows_indentation_skips_in_code():
+    text = "if x:\n    y"
+    keys = [Keystroke(5, "\n", 0), Keystroke(10, "y", 100)]
+    check_batch_follows_text(text, keys, skip_indent=True)
+    with pytest.raises(BatchError):
+        check_batch_follows_text(text, keys, skip_indent=False)
+
+
+def test_a_key_after_the_last_character_fails_the_continuity_check():
+    keys = [Keystroke(9, "j", 0), Keystroke(10, "k", 100)]
+    with pytest.raises(BatchError, match="after the end of the text"):
+        check_batch_follows_text("asdf jkl;j", keys, skip_indent=False)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class LessonsConfig(AppConfig):
+    name = "lessons"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .attempts import claim_guest_sessions_on_login
+
+        # Wiring only: the work is done by `attempts.claim_guest_sessions`.
+        user_logged_in.connect(claim_guest_sessions_on_login, dispatch_uid="claim_guest_sessions")

@@ -1,0 +1,263 @@
+"""The practice-session workflow (DESIGN §3): start, store batches, complete, hand a guest's
+sessions over to their new account."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from courses.models import Lesson
+from typingtrainer.celery import app as celery_app
+
+from . import scoring
+from .access import next_lesson
+from .achievements import CATALOGUE, STREAK_DAYS, Achievement, Facts, earned
+from .models import EarnedAchievement, KeystrokeBatch, LessonProgress, PracticeSession
+
+log = logging.getLogger(__name__)
+
+GUEST_KEY = "guest_key"
+ANALYSIS_TASK = "coach.tasks.analyze_session"
+
+
+class Conflict(Exception):
+    """The request contradicts what is stored (HTTP 409). `missing` lists absent batches."""
+
+    def __init__(self, message: str, missing: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or []
+
+
+class Unscorable(Exception):
+    """The keystrokes cannot be scored (HTTP 422); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    session: PracticeSession
+    achievements: list[Achievement]
+    next_lesson: Lesson | None
+    next_open: bool
+
+
+def start_session(*, lesson: Lesson, user: Any, guest_key: str = "") -> PracticeSession:
+    return PracticeSession.objects.create(
+        user=user if user.is_authenticated else None,
+        guest_key="" if user.is_authenticated else guest_key,
+        lesson=lesson,
+        text=lesson.text,
+        skip_indent=lesson.course.is_code,
+        target_wpm=lesson.target_wpm,
+    )
+
+
+def store_batch(*, session: PracticeSession, seq: Any, keys: Any) -> bool:
+    """Store one batch, idempotently. True when stored now, False when this exact batch was
+    already stored. Raises scoring.BatchError for bad input and Conflict for a different batch
+    under a used seq or a completed session."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 100_000:
+        raise scoring.BatchError('"seq" must be an integer from 0 to 99999')
+    parsed = scoring.parse_keys(keys, text_length=len(session.text))
+    scoring.check_batch_follows_text(session.text, parsed, skip_indent=session.skip_indent)
+    if session.is_completed:
+        raise Conflict("This session is already complete; no more keystrokes are accepted.")
+    try:
+        with transaction.atomic():
+            KeystrokeBatch.objects.create(session=session, seq=seq, keys=keys)
+    except IntegrityError:
+        stored = KeystrokeBatch.objects.filter(session=session, seq=seq).first()
+        if stored is not None and stored.keys == keys:
+            return False
+        raise Conflict(f"Batch {seq} was already received with different keystrokes.") from None
+    return True
+
+
+def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
+    """Check every batch is there, replay them against the text, score, and in one transaction
+    store the result, progress, unlocks and achievements. Completing twice returns the same
+    result. Raises Conflict (missing batches) or Unscorable."""
+    if not isinstance(batches, int) or isinstance(batches, bool) or not 0 < batches < 100_000:
+        raise scoring.BatchError('"batches" must be a positive integer')
+    with transaction.atomic():
+        session = PracticeSession.objects.select_for_update().get(pk=session.pk)
+        if session.is_completed:
+            return _outcome(session, list(session.achievements.values_list("code", flat=True)))
+        stored = list(session.batches.order_by("seq").values_list("seq", "keys"))
+        present = {seq for seq, _ in stored}
+        missing = [seq for seq in range(batches) if seq not in present]
+        if missing:
+            raise Conflict(f"Batches {_ranges(missing)} have not arrived.", missing=missing)
+        extra = sorted(present - set(range(batches)))
+        if extra:
+            raise Conflict(
+                f"The session has {len(present)} batches, not {batches}: "
+                f"batch {extra[0]} was not expected."
+            )
+        keys = [scoring.Keystroke(*key) for _, batch in stored for key in batch]
+        try:
+            replay = scoring.replay(session.text, keys, skip_indent=session.skip_indent)
+            result = scoring.score(replay, target_wpm=session.target_wpm)
+        except scoring.TooShort as exc:
+            raise Unscorable(f"This session is too short to score: {exc}") from exc
+        except scoring.ReplayError as exc:
+            raise Unscorable(f"The keystrokes do not match the lesson text: {exc}") from exc
+        _store_result(session, result)
+        codes: list[str] = []
+        if not session.flagged and session.user_id is not None:
+            codes = _record_progress(session)
+    transaction.on_commit(lambda: queue_analysis(session.pk))
+    return _outcome(session, codes)
+
+
+def _store_result(session: PracticeSession, result: scoring.Result) -> None:
+    session.status = PracticeSession.Status.COMPLETED
+    session.completed_at = timezone.now()
+    session.wpm = result.wpm
+    session.raw_wpm = result.raw_wpm
+    session.accuracy = result.accuracy
+    session.errors = result.errors
+    session.keystrokes = result.keystrokes
+    session.duration_ms = result.duration_ms
+    session.flagged = result.flagged
+    session.flag_reason = result.flag_reason
+    # A flagged result earns no stars.
+    session.rating = 0 if result.flagged else result.rating
+    session.improvement = _improvement(session)
+    session.save()
+
+
+def _improvement(session: PracticeSession) -> float | None:
+    """WPM difference to the previous completed session of the same lesson, else of any."""
+    owner = Q(user=session.user) if session.user_id else Q(user=None, guest_key=session.guest_key)
+    earlier = (
+        PracticeSession.objects.counted()
+        .filter(owner)
+        .exclude(pk=session.pk)
+        .order_by("-completed_at")
+    )
+    previous = earlier.filter(lesson=session.lesson).first() or earlier.first()
+    if previous is None or previous.wpm is None or session.wpm is None:
+        return None
+    return round(session.wpm - previous.wpm, 1)
+
+
+def _record_progress(session: PracticeSession) -> list[str]:
+    """Lesson progress, unlocks and achievements for a counted session. Returns new codes."""
+    assert session.user_id is not None
+    assert session.wpm is not None
+    if session.lesson_id is not None:
+        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+            user_id=session.user_id, lesson_id=session.lesson_id
+        )
+        progress.best_rating = max(progress.best_rating, session.rating or 0)
+        progress.best_wpm = max(progress.best_wpm, session.wpm)
+        progress.best_accuracy = max(progress.best_accuracy, session.accuracy or 0)
+        progress.attempts = F("attempts") + 1
+        progress.save()
+    facts = Facts(
+        wpm=session.wpm,
+        accuracy=session.accuracy or 0,
+        text_length=len(session.text),
+        rating=session.rating or 0,
+        streak_days=_streak_days(session.user_id),
+        course_finished=_course_finished(session),
+        total_typed_ms=PracticeSession.objects.counted()
+        .filter(user_id=session.user_id)
+        .aggregate(total=Sum("duration_ms"))["total"]
+        or 0,
+    )
+    have = set(
+        EarnedAchievement.objects.filter(user_id=session.user_id).values_list("code", flat=True)
+    )
+    new = sorted(earned(facts) - have, key=list(CATALOGUE).index)
+    EarnedAchievement.objects.bulk_create(
+        [EarnedAchievement(user_id=session.user_id, code=code, session=session) for code in new],
+        ignore_conflicts=True,
+    )
+    return new
+
+
+def _streak_days(user_id: int) -> int:
+    """Consecutive days, ending today (UTC), with at least one counted session."""
+    today = timezone.now().date()
+    since = timezone.now() - timedelta(days=STREAK_DAYS + 1)
+    days = set(
+        PracticeSession.objects.counted()
+        .filter(user_id=user_id, completed_at__gte=since)
+        .dates("completed_at", "day")
+    )
+    streak = 0
+    while today - timedelta(days=streak) in days:
+        streak += 1
+    return streak
+
+
+def _course_finished(session: PracticeSession) -> bool:
+    if session.lesson is None:
+        return False
+    lessons = Lesson.objects.filter(course_id=session.lesson.course_id, is_published=True)
+    done = LessonProgress.objects.filter(user=session.user, lesson__in=lessons).count()
+    return done == lessons.count()
+
+
+def _outcome(session: PracticeSession, codes: list[str]) -> Outcome:
+    following = next_lesson(session.lesson) if session.lesson else None
+    next_open = False
+    if following is not None and session.user_id is not None:
+        next_open = LessonProgress.objects.filter(
+            user=session.user, lesson=session.lesson, best_rating__gte=2
+        ).exists()
+    return Outcome(
+        session=session,
+        achievements=[CATALOGUE[code] for code in codes if code in CATALOGUE],
+        next_lesson=following,
+        next_open=next_open,
+    )
+
+
+def _ranges(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+
+
+def queue_analysis(session_id: Any) -> None:
+    """Queue the coach's analysis. A broker outage must not fail a completion: the session is
+    left with analysis_queued_at empty and the periodic sweep queues it later."""
+    try:
+        celery_app.signature(ANALYSIS_TASK, args=[str(session_id)]).apply_async()
+    except Exception:
+        log.warning("Could not queue analysis of session %s; the sweep will retry", session_id)
+        return
+    PracticeSession.objects.filter(pk=session_id).update(analysis_queued_at=timezone.now())
+
+
+def claim_guest_sessions(*, user: Any, guest_key: str) -> int:
+    """A visitor's sessions become their account's after signup or login, and their completed
+    sessions count for progress and achievements as if typed logged in."""
+    if not guest_key:
+        return 0
+    with transaction.atomic():
+        sessions = list(
+            PracticeSession.objects.select_for_update()
+            .filter(user=None, guest_key=guest_key)
+            .order_by("started_at")
+        )
+        for session in sessions:
+            session.user = user
+            session.guest_key = ""
+            session.save(update_fields=["user", "guest_key"])
+            if session.is_completed and not session.flagged:
+                _record_progress(session)
+    return len(sessions)
+
+
+def claim_guest_sessions_on_login(sender: Any, request: HttpRequest | None, user: Any, **_: Any):
+    if request is not None and hasattr(request, "session"):
+        claim_guest_sessions(user=user, guest_key=request.session.get(GUEST_KEY, ""))

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from courses.models import Lesson
+
+
+class PracticeSessionQuerySet(models.QuerySet["PracticeSession"]):
+    def for_user(self, user: Any) -> PracticeSessionQuerySet:
+        return self.filter(user=user)
+
+    def completed(self) -> PracticeSessionQuerySet:
+        return self.filter(status=PracticeSession.Status.COMPLETED)
+
+    def counted(self) -> PracticeSessionQuerySet:
+        """Completed and not flagged: what earns stars, achievements and statistics."""
+        return self.completed().filter(flagged=False)
+
+
+class PracticeSession(models.Model):
+    """One attempt at a text: keystrokes arrive in batches, the server scores it at the end."""
+
+    class Status(models.TextChoices):
+        STARTED = "started", "Started"
+        COMPLETED = "completed", "Completed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="practice_sessions",
+    )
+    guest_key = models.CharField(max_length=64, blank=True, db_index=True)
+    lesson = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    # Snapshots: the result stays true even if an author edits the lesson later.
+    text = models.TextField()
+    skip_indent = models.BooleanField(default=False)
+    target_wpm = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.STARTED)
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The server's result.
+    wpm = models.FloatField(null=True, blank=True)
+    raw_wpm = models.FloatField(null=True, blank=True)
+    accuracy = models.FloatField(null=True, blank=True)
+    errors = models.PositiveIntegerField(null=True, blank=True)
+    keystrokes = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    improvement = models.FloatField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    flag_reason = models.CharField(max_length=80, blank=True)
+    analysis_queued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PracticeSessionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "status", "completed_at"]),
+            models.Index(fields=["user", "lesson", "status", "completed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson or 'Exercise'} · {self.status}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == self.Status.COMPLETED
+
+    def belongs_to(self, user: object, guest_key: str | None) -> bool:
+        if self.user_id is not None:
+            return getattr(user, "pk", None) == self.user_id
+        return bool(guest_key) and guest_key == self.guest_key
+
+
+class KeystrokeBatch(models.Model):
+    """One batch as the widget sent it, keys packed as [[pos, typed, t], ...] — never a row
+    per keystroke."""
+
+    session = models.ForeignKey(PracticeSession, on_delete=models.CASCADE, related_name="batches")
+    seq = models.PositiveIntegerField()
+    keys = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="unique_batch_per_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.seq} of {self.session_id}"
+
+
+class LessonProgress(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    best_rating = models.PositiveSmallIntegerField(default=0)
+    best_wpm = models.FloatField(default=0)
+    best_accuracy = models.FloatField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    first_completed_at = models.DateTimeField(auto_now_add=True)
+    last_completed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "lesson progress"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="unique_progress_per_lesson")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lesson}: {self.best_rating}★"
+
+
+class EarnedAchievement(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="achievements"
+    )
+    code = models.CharField(max_length=32)
+    session = models.ForeignKey(
+        PracticeSession, null=True, on_delete=models.SET_NULL, related_name="achievements"
+    )
+    earned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code"], name="unique_achievement_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.code}"

@@ -1,0 +1,591 @@
+/*
+ * Typing widget: DOM glue for [data-typing-widget]. Every decision that is not about the DOM,
+ * timers or the network lives in core.js (window.TypingCore), which must be loaded first.
+ * Reads its configuration from the element's data-* attributes and the JSON scripts
+ * #lesson-text and #keyboard-layout; talks to the server with fetch (see the protocol in core.js
+ * and the lesson template).
+ */
+(function () {
+  "use strict";
+
+  var Core = window.TypingCore;
+  var OFFLINE = "Offline — your typing is kept and will be sent when you're back.";
+  var KEYBOARD_HIDDEN_KEY = "typing:keyboard-hidden";
+  // Keys around the layout's rows, as on an ANSI board: [code, label, width class, finger].
+  var ROW_START = [null, ["Tab", "Tab", "w150", "l5"], ["CapsLock", "Caps", "w175", "l5"],
+    ["ShiftLeft", "Shift", "w225", "l5"]];
+  var ROW_END = [["Backspace", "⌫", "w200", "r5"], null, ["Enter", "Enter", "w225", "r5"],
+    ["ShiftRight", "Shift", "w275", "r5"]];
+
+  var store = {
+    get: function (k) {
+      try { return window.localStorage.getItem(k); } catch (e) { return null; }
+    },
+    set: function (k, v) {
+      try { window.localStorage.setItem(k, v); } catch (e) { /* full or disabled: keep going */ }
+    },
+    remove: function (k) {
+      try { window.localStorage.removeItem(k); } catch (e) { /* ignore */ }
+    },
+  };
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    if (!node) return null;
+    try { return JSON.parse(node.textContent); } catch (e) { return null; }
+  }
+
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (m) return decodeURIComponent(m[1]);
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      return headers["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function post(url, body, extraHeaders) {
+    var headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
+    Object.keys(extraHeaders || {}).forEach(function (k) { headers[k] = extraHeaders[k]; });
+    return fetch(url, {
+      method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body),
+    });
+  }
+
+  /** Network error (null), 5xx and 429 are worth retrying; anything else is an answer. */
+  function transient(res) {
+    return !res || res.status >= 500 || res.status === 429;
+  }
+
+  function errorMessage(res) {
+    var fallback = "The server refused the request (" + res.status + ").";
+    return res.json().then(
+      function (data) { return (data && data.error) || fallback; },
+      function () { return fallback; }
+    );
+  }
+
+  function sessionUrl(template, id) {
+    var safe = encodeURIComponent(id);
+    return template.replace("{session}", safe).replace("%7Bsession%7D", safe);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function initWidget(root) {
+    var cfg = {
+      lessonId: root.getAttribute("data-lesson-id"),
+      isCode: root.getAttribute("data-code") === "true",
+      startUrl: root.getAttribute("data-start-url"),
+      keystrokesUrl: root.getAttribute("data-keystrokes-url"),
+      completeUrl: root.getAttribute("data-complete-url"),
+    };
+    var roles = {};
+    ["wpm", "accuracy", "text", "hint", "status", "keyboard", "restart", "keyboard-toggle"]
+      .forEach(function (r) { roles[r] = root.querySelector('[data-role="' + r + '"]'); });
+    var text = readJSON("lesson-text");
+    var layout = readJSON("keyboard-layout");
+    var storageKey = Core.storageKey(cfg.lessonId);
+    var keyIndex = Core.indexLayout(layout);
+
+    var state;
+    var gen = 0; // bumped on restart/finish: answers to older requests are dropped
+    var busy = false; // one request at a time: start, then batches in seq order, then complete
+    var fatal = false;
+    var finished = false;
+    var offline = false;
+    var stepAttempts = 0; // backoff for start/complete (batches keep theirs in the state)
+    var stepRetryAt = 0;
+    var conflicts = 0;
+    var retryTimer = null;
+    var batchTimer = null;
+    var statsTimer = null;
+    var spans = [];
+    var cursorAt = -1;
+    var keyEls = {};
+    var highlighted = [];
+    var caption = null;
+
+    // ---- text ----------------------------------------------------------------------------
+
+    function renderText() {
+      var frag = document.createDocumentFragment();
+      spans = state.chars.map(function (ch, i) {
+        var span = el("span", "typing-char", ch === "\n" ? "↵" : ch);
+        if (ch === "\n") span.classList.add("is-newline");
+        if (ch === " ") span.classList.add("is-space");
+        if (i < state.pos) span.classList.add("typed");
+        frag.appendChild(span);
+        if (ch === "\n") frag.appendChild(document.createElement("br"));
+        return span;
+      });
+      roles.text.replaceChildren(frag);
+      cursorAt = -1;
+      showCursor();
+    }
+
+    function markTyped(from, to) {
+      for (var i = from; i < to; i++) {
+        var cl = spans[i].classList;
+        cl.add("typed");
+        if (cl.contains("error")) cl.replace("error", "was-wrong");
+      }
+    }
+
+    function showCursor() {
+      if (spans[cursorAt]) spans[cursorAt].classList.remove("current");
+      cursorAt = state.pos;
+      if (spans[cursorAt]) {
+        spans[cursorAt].classList.add("current");
+        keepInView(spans[cursorAt]);
+      }
+      updateKeyboard();
+    }
+
+    function flashError(pos) {
+      var span = spans[pos];
+      if (!span) return;
+      span.classList.add("error");
+      span.classList.remove("flash");
+      void span.offsetWidth; // restart the CSS animation
+      span.classList.add("flash");
+    }
+
+    /** Scroll the text box (not the page) so the cursor stays about a third from the top. */
+    function keepInView(span) {
+      var box = roles.text;
+      if (box.scrollHeight <= box.clientHeight) return;
+      var top = span.offsetTop;
+      var line = span.offsetHeight || 20;
+      if (top < box.scrollTop + line || top + 2 * line > box.scrollTop + box.clientHeight) {
+        box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+      }
+    }
+
+    // ---- on-screen keyboard ----------------------------------------------------------------
+
+    function makeKey(code, finger, width, base, shifted) {
+      var key = el("kbd", "typing-key finger-" + finger + (width ? " key-" + width : ""));
+      if (shifted && base && shifted !== base && shifted !== base.toUpperCase()) {
+        key.appendChild(el("span", "typing-key-shifted", shifted));
+        key.appendChild(el("span", "typing-key-base", base));
+      } else {
+        key.appendChild(el("span", "typing-key-base", shifted || base));
+      }
+      keyEls[code] = key;
+      return key;
+    }
+
+    function buildKeyboard() {
+      var board = roles.keyboard;
+      if (!board) return;
+      board.replaceChildren();
+      if (!layout || !Array.isArray(layout.rows)) {
+        board.hidden = true;
+        if (roles["keyboard-toggle"]) roles["keyboard-toggle"].hidden = true;
+        return;
+      }
+      var grid = el("div", "typing-kb");
+      grid.setAttribute("aria-hidden", "true");
+      if (layout.label) grid.setAttribute("data-layout", layout.label);
+      layout.rows.forEach(function (keys, r) {
+        var row = el("div", "typing-kb-row");
+        var extra = ROW_START[r];
+        if (extra) row.appendChild(makeKey(extra[0], extra[3], extra[2] + " is-mod", extra[1]));
+        keys.forEach(function (k) {
+          var width = k.code === "Backslash" ? "w150" : "";
+          row.appendChild(makeKey(k.code, k.finger, width, k.base, k.shifted));
+        });
+        extra = ROW_END[r];
+        if (extra) row.appendChild(makeKey(extra[0], extra[3], extra[2] + " is-mod", extra[1]));
+        grid.appendChild(row);
+      });
+      var spaceRow = el("div", "typing-kb-row");
+      spaceRow.appendChild(makeKey("Space", "thumb", "space", "Space"));
+      grid.appendChild(spaceRow);
+      caption = el("p", "typing-kb-caption");
+      board.appendChild(grid);
+      board.appendChild(caption);
+      if (!board.id) board.id = "typing-keyboard-" + (cfg.lessonId || "0");
+      if (roles["keyboard-toggle"]) roles["keyboard-toggle"].setAttribute("aria-controls", board.id);
+      setKeyboardHidden(store.get(KEYBOARD_HIDDEN_KEY) === "1");
+    }
+
+    function updateKeyboard() {
+      if (!caption) return;
+      highlighted.forEach(function (k) { k.classList.remove("is-next", "is-next-shift"); });
+      highlighted = [];
+      var ch = state.done ? undefined : state.chars[state.pos];
+      var info = Core.keyFor(keyIndex, ch);
+      var nextKey = info && keyEls[info.code];
+      var shiftKey = info && info.shiftCode && keyEls[info.shiftCode];
+      if (nextKey) {
+        nextKey.classList.add("is-next");
+        highlighted.push(nextKey);
+      }
+      if (shiftKey) {
+        shiftKey.classList.add("is-next-shift");
+        highlighted.push(shiftKey);
+      }
+      caption.textContent = Core.describeKey(ch, info);
+    }
+
+    function setKeyboardHidden(hidden) {
+      roles.keyboard.hidden = hidden;
+      var toggle = roles["keyboard-toggle"];
+      if (toggle) {
+        toggle.setAttribute("aria-pressed", String(!hidden));
+        toggle.textContent = hidden ? "Show keyboard" : "Hide keyboard";
+      }
+    }
+
+    // ---- stats, hint, status ----------------------------------------------------------------
+
+    function updateStats() {
+      var s = Core.stats(state, Date.now());
+      if (roles.wpm && roles.wpm.textContent !== String(s.wpm)) roles.wpm.textContent = s.wpm;
+      if (roles.accuracy && roles.accuracy.textContent !== String(s.accuracy)) {
+        roles.accuracy.textContent = s.accuracy;
+      }
+    }
+
+    function startStats() {
+      if (!statsTimer) statsTimer = window.setInterval(updateStats, 250);
+    }
+
+    function stopStats() {
+      window.clearInterval(statsTimer);
+      statsTimer = null;
+    }
+
+    function updateHint() {
+      if (!roles.hint) return;
+      var msg = "";
+      if (state.done || fatal) msg = "";
+      else if (document.activeElement !== root) {
+        msg = state.startedAt === null ? "Click here or press any key to start"
+          : "Click here or press any key to continue";
+      } else if (state.startedAt === null) msg = "Start typing — the clock starts with your first key.";
+      roles.hint.textContent = msg;
+      roles.hint.hidden = !msg;
+    }
+
+    function showStatus(message, kind, withButton) {
+      var box = roles.status;
+      if (!box) return;
+      box.classList.toggle("is-offline", kind === "offline");
+      box.classList.toggle("is-error", kind === "error");
+      box.replaceChildren(el("span", "typing-status-message", message));
+      if (withButton) {
+        var again = el("button", "typing-status-button", "Start over");
+        again.type = "button";
+        again.addEventListener("click", restart);
+        box.appendChild(again);
+      }
+      box.hidden = false;
+    }
+
+    function hideStatus() {
+      if (!roles.status) return;
+      roles.status.hidden = true;
+      roles.status.replaceChildren();
+    }
+
+    function setOffline(on) {
+      if (fatal || finished || on === offline) return;
+      offline = on;
+      if (on) showStatus(OFFLINE, "offline");
+      else hideStatus();
+    }
+
+    function setFatal(message) {
+      fatal = true;
+      offline = false;
+      clearTimers();
+      stopStats();
+      store.remove(storageKey);
+      showStatus(message, "error", true);
+      updateHint();
+    }
+
+    // ---- persistence, batching, sending ---------------------------------------------------
+
+    function save() {
+      if (!finished && !fatal && state.startedAt !== null) {
+        store.set(storageKey, Core.serialize(state, Date.now()));
+      }
+    }
+
+    function clearTimers() {
+      window.clearTimeout(retryTimer);
+      window.clearTimeout(batchTimer);
+      retryTimer = batchTimer = null;
+    }
+
+    /** Cut a batch when 20 keys wait or 2 s after the first unsent one. */
+    function armBatchTimer() {
+      window.clearTimeout(batchTimer);
+      batchTimer = null;
+      var at = Core.batchDueAt(state);
+      if (at === null) return;
+      batchTimer = window.setTimeout(function () {
+        batchTimer = null;
+        if (Core.takeBatch(state, Date.now(), false)) save();
+        armBatchTimer();
+        pump();
+      }, Math.max(0, at - Date.now()));
+    }
+
+    function wake(ms) {
+      retryTimer = window.setTimeout(pump, Math.max(0, ms));
+    }
+
+    function retryStep() {
+      stepAttempts += 1;
+      stepRetryAt = Date.now() + Core.backoffDelay(stepAttempts, Math.random());
+    }
+
+    /** The single driver: start the session, send batches in order, then complete. */
+    function pump() {
+      window.clearTimeout(retryTimer);
+      retryTimer = null;
+      if (fatal || finished || busy || state.startedAt === null) return;
+      var now = Date.now();
+      if (!state.sessionId) {
+        if (now < stepRetryAt) wake(stepRetryAt - now);
+        else startSession();
+        return;
+      }
+      var batch = Core.nextBatch(state, now);
+      if (batch) return sendBatch(batch);
+      var at = Core.nextAttemptAt(state);
+      if (at !== null) return wake(at - now);
+      if (state.done && Core.allAcked(state)) {
+        if (now < stepRetryAt) wake(stepRetryAt - now);
+        else complete();
+      }
+    }
+
+    /** POST, then hand the response (null on a network error) to onAnswer; then pump again. */
+    function send(url, body, headers, onAnswer) {
+      var myGen = gen;
+      busy = true;
+      if (navigator.onLine === false) setOffline(true);
+      post(url, body, headers)
+        .catch(function () { return null; })
+        .then(function (res) {
+          if (myGen !== gen) return;
+          setOffline(!res);
+          if (res && res.redirected) return setFatal("You were signed out. Sign in, then start over.");
+          return onAnswer(res);
+        })
+        .catch(function () {
+          if (myGen === gen) setFatal("The server sent an answer the page did not understand.");
+        })
+        .then(function () {
+          if (myGen !== gen) return;
+          busy = false;
+          save();
+          pump();
+        });
+    }
+
+    function failWith(res) {
+      return errorMessage(res).then(setFatal);
+    }
+
+    function startSession() {
+      send(cfg.startUrl, {}, null, function (res) {
+        if (transient(res)) return retryStep();
+        if (!res.ok) return failWith(res);
+        return res.json().then(function (data) {
+          if (!data || typeof data.session !== "string") throw new Error("no session id");
+          state.sessionId = data.session;
+          stepAttempts = 0;
+          stepRetryAt = 0;
+        });
+      });
+    }
+
+    function sendBatch(batch) {
+      var url = sessionUrl(cfg.keystrokesUrl, state.sessionId);
+      send(url, { seq: batch.seq, keys: batch.keys }, null, function (res) {
+        if (transient(res)) Core.fail(state, batch.seq, Date.now(), Math.random());
+        else if (res.status === 200 || res.status === 201) Core.ack(state, batch.seq);
+        else return failWith(res); // 409 (seq already used by another batch) and other 4xx
+      });
+    }
+
+    function complete() {
+      var url = sessionUrl(cfg.completeUrl, state.sessionId);
+      var headers = { "HX-Request": "true", Accept: "text/html" };
+      send(url, { batches: state.nextSeq }, headers, function (res) {
+        if (transient(res)) return retryStep();
+        if (res.ok) return res.text().then(showResult);
+        if (res.status !== 409) return failWith(res);
+        return res.json().then(function (data) {
+          var missing = Core.markMissing(state, data && data.missing);
+          conflicts += 1;
+          if (!missing.known || missing.unknown.length || conflicts > 5) {
+            setFatal((data && data.error) || "Some of your typing could not be saved.");
+          }
+        });
+      });
+    }
+
+    function resultTarget() {
+      var next = root.nextElementSibling;
+      if (next && next.getAttribute("data-role") === "result-target") return next;
+      return document.querySelector('[data-role="result-target"]') || document.getElementById("lesson-result");
+    }
+
+    function showResult(html) {
+      finished = true;
+      gen += 1;
+      clearTimers();
+      stopStats();
+      store.remove(storageKey);
+      var target = resultTarget();
+      if (!target) {
+        target = el("div");
+        root.parentNode.insertBefore(target, root.nextSibling);
+      }
+      target.innerHTML = html;
+      root.hidden = true;
+      if (window.htmx) window.htmx.process(target);
+      var first = target.querySelector("h1, h2, h3, h4, h5, h6, button");
+      if (first) {
+        if (/^H\d$/.test(first.tagName) && !first.hasAttribute("tabindex")) {
+          first.setAttribute("tabindex", "-1");
+        }
+        first.focus();
+      }
+    }
+
+    // ---- typing -------------------------------------------------------------------------
+
+    function onChar(ch) {
+      var now = Date.now();
+      var first = state.startedAt === null;
+      var r = Core.applyKey(state, ch, now);
+      if (r.result === "ignored") return;
+      if (r.result === "wrong") flashError(r.pos);
+      else {
+        markTyped(r.from, r.to);
+        showCursor();
+      }
+      Core.takeBatch(state, now, r.result === "done"); // the last keys go at once
+      if (r.result === "done") stopStats();
+      else if (first) startStats();
+      armBatchTimer();
+      save();
+      updateStats();
+      if (first || r.result === "done") updateHint();
+      pump();
+    }
+
+    function onKeydown(e) {
+      if (e.defaultPrevented || finished || root.hidden) return;
+      var onBody = e.target === document.body || e.target === document.documentElement;
+      if (e.target !== root && !onBody) return;
+      if (onBody && document.querySelector("[data-typing-widget]") !== root) return;
+      var key = Core.keyFromEvent({
+        key: e.key, ctrlKey: e.ctrlKey, altKey: e.altKey, metaKey: e.metaKey,
+        isComposing: e.isComposing, keyCode: e.keyCode,
+        altGraph: !!(e.getModifierState && e.getModifierState("AltGraph")),
+      });
+      if (!key) return;
+      e.preventDefault();
+      if (key.type === "escape") return restart();
+      if (onBody) root.focus({ preventScroll: true });
+      if (key.type === "char" && !fatal) onChar(key.ch);
+    }
+
+    function restart() {
+      gen += 1;
+      busy = fatal = offline = false;
+      stepAttempts = stepRetryAt = conflicts = 0;
+      clearTimers();
+      stopStats();
+      store.remove(storageKey);
+      state = Core.createState(text, cfg.isCode);
+      hideStatus();
+      renderText();
+      updateStats();
+      root.focus({ preventScroll: true });
+      updateHint();
+    }
+
+    // ---- start-up -------------------------------------------------------------------------
+
+    if (typeof text !== "string" || !roles.text) {
+      showStatus("This lesson could not be loaded. Please reload the page.", "error");
+      return;
+    }
+    if (!roles.text.hasAttribute("aria-label")) roles.text.setAttribute("aria-label", "Lesson text");
+    if (roles.status) roles.status.setAttribute("aria-live", "polite");
+    if (roles.hint && !roles.hint.id) roles.hint.id = "typing-hint-" + (cfg.lessonId || "0");
+    if (roles.hint) root.setAttribute("aria-describedby", roles.hint.id);
+    if (!root.hasAttribute("tabindex")) root.tabIndex = 0;
+
+    var saved = store.get(storageKey);
+    state = saved ? Core.restore(saved, text, cfg.isCode, Date.now()) : null;
+    if (!state) {
+      if (saved) store.remove(storageKey);
+      state = Core.createState(text, cfg.isCode);
+    }
+    buildKeyboard();
+    renderText();
+    updateStats();
+    updateHint();
+
+    document.addEventListener("keydown", onKeydown);
+    root.addEventListener("focus", updateHint);
+    root.addEventListener("blur", updateHint);
+    if (roles.restart) roles.restart.addEventListener("click", restart);
+    if (roles["keyboard-toggle"]) {
+      roles["keyboard-toggle"].addEventListener("click", function (e) {
+        if (!roles.keyboard) return;
+        var hidden = !roles.keyboard.hidden;
+        setKeyboardHidden(hidden);
+        store.set(KEYBOARD_HIDDEN_KEY, hidden ? "1" : "0");
+        if (e.detail > 0) root.focus({ preventScroll: true }); // mouse: back to typing
+      });
+    }
+    window.addEventListener("online", function () {
+      Core.retryNow(state);
+      stepRetryAt = 0;
+      pump();
+    });
+    window.addEventListener("offline", function () {
+      if (state.startedAt !== null && !(state.sessionId && Core.allAcked(state))) setOffline(true);
+    });
+
+    // Resumed: keep going where the learner left off (start the session if it never was).
+    if (state.startedAt !== null) {
+      if (state.done) Core.takeBatch(state, Date.now(), true);
+      else startStats();
+      armBatchTimer();
+      pump();
+    }
+  }
+
+  function initAll() {
+    if (!Core) return;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-typing-widget]"), function (w) {
+      if (w.getAttribute("data-typing-ready")) return;
+      w.setAttribute("data-typing-ready", "1");
+      initWidget(w);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
+  else initAll();
+})();
