@@ -33,9 +33,10 @@ class CourseQuerySet(models.QuerySet["Course"]):
         return self.filter(is_published=True)
 
     def with_lesson_counts(self) -> CourseQuerySet:
+        # Meta.ordering does not apply to aggregate queries; order explicitly.
         return self.annotate(
             lesson_count=Count("lessons", filter=Q(lessons__is_published=True), distinct=True)
-        )
+        ).order_by("position", "title")
 
     def search(self, query: str) -> CourseQuerySet:
         """Full-text search on PostgreSQL (prefix match, so it works as you type); on SQLite,

@@ -14,11 +14,16 @@ PRODUCTION = {
 }
 
 
+def _without_test_only(environ: os._Environ[str]) -> dict[str, str]:
+    # The browser tests allow the ORM beside Playwright's event loop; production never does.
+    return {k: v for k, v in environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **PRODUCTION, **env},
+        env={**_without_test_only(os.environ), **PRODUCTION, **env},
         capture_output=True,
         text=True,
         timeout=120,
