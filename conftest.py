@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
 from courses.models import Course, Lesson
@@ -49,8 +49,16 @@ def other_learner(db) -> User:
 
 @pytest.fixture
 def author(db) -> User:
+    # The group comes from a migration, but a transactional test's flush (the browser tests)
+    # removes it from a reused test database; recreate it the way the migration does.
+    group, _ = Group.objects.get_or_create(name="Authors")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="courses", content_type__model__in=["course", "lesson"]
+        )
+    )
     user = make_user("author@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="Authors"))
+    user.groups.add(group)
     return user
 
 

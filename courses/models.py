@@ -53,8 +53,8 @@ class CourseQuerySet(models.QuerySet["Course"]):
                 " & ".join(f"{term}:*" for term in terms), search_type="raw", config="simple"
             )
             return (
-                self.annotate(rank=SearchRank(vector, tsquery))
-                .filter(rank__gt=0)
+                self.annotate(document=vector, rank=SearchRank(vector, tsquery))
+                .filter(document=tsquery)
                 .order_by("-rank", "position", "title")
             )
         matched = self

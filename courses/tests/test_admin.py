@@ -208,3 +208,22 @@ def test_the_course_change_page_links_to_the_import(client, author, course):
     client.force_login(author)
     response = client.get(f"/admin/courses/course/{course.pk}/change/")
     assert f"/admin/courses/course/{course.pk}/import/".encode() in response.content
+
+
+def test_the_authors_group_migration_grants_exactly_the_course_permissions():
+    import importlib
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    migration = importlib.import_module("courses.migrations.0002_authors_group")
+    state = MigrationLoader(connection).project_state(("courses", "0002_authors_group"))
+    Group.objects.filter(name="Authors").delete()
+    migration.create_authors_group(state.apps, None)
+    group = Group.objects.get(name="Authors")
+    assert set(group.permissions.values_list("codename", flat=True)) == {
+        f"{action}_{model}"
+        for action in ("add", "change", "delete", "view")
+        for model in ("course", "lesson")
+    }
