@@ -4,6 +4,7 @@ import json
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
+from typingtrainer.ratelimit import allow
 
 from . import scoring
 from .access import Access, lesson_access, previous_lesson
@@ -108,6 +110,15 @@ def _error(message: str, status: int, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
 
+def _over_limit(request: HttpRequest, action: str) -> JsonResponse | None:
+    """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
+    who = request.user.pk if request.user.is_authenticated else request.session.session_key
+    limit = settings.WIDGET_RATE_LIMITS[action]
+    if allow(f"{action}:{who or request.META.get('REMOTE_ADDR')}", limit=limit):
+        return None
+    return _error(f"Too many requests: at most {limit} a minute. Try again shortly.", 429)
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         payload = json.loads(request.body)
@@ -128,6 +139,8 @@ def _session_for(request: HttpRequest, session_id: Any) -> PracticeSession | Non
 
 @require_POST
 def start(request: HttpRequest, lesson_id: int) -> JsonResponse:
+    if limited := _over_limit(request, "start"):
+        return limited
     try:
         lesson, access = _lesson_and_access(request, lesson_id)
     except Http404:
@@ -146,6 +159,8 @@ def start(request: HttpRequest, lesson_id: int) -> JsonResponse:
 def keystrokes(request: HttpRequest, session_id: Any) -> JsonResponse:
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BATCH_BYTES:
         return _error(f"A batch may be at most {MAX_BATCH_BYTES // 1024} KB.", 413)
+    if limited := _over_limit(request, "keystrokes"):
+        return limited
     session = _session_for(request, session_id)
     if session is None:
         return _error("No such session.", 404)
@@ -161,6 +176,8 @@ def keystrokes(request: HttpRequest, session_id: Any) -> JsonResponse:
 
 @require_POST
 def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
+    if limited := _over_limit(request, "complete"):
+        return limited
     session = _session_for(request, session_id)
     if session is None:
         return _error("No such session.", 404)

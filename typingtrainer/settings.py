@@ -211,6 +211,12 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+# Per learner and minute on the widget's endpoints. A 300 WPM typist sends ~75 batches a minute.
+WIDGET_RATE_LIMITS = {
+    "start": int(os.environ.get("RATE_LIMIT_STARTS_PER_MINUTE", "60")),
+    "keystrokes": int(os.environ.get("RATE_LIMIT_BATCHES_PER_MINUTE", "240")),
+    "complete": int(os.environ.get("RATE_LIMIT_COMPLETIONS_PER_MINUTE", "60")),
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -159,3 +159,16 @@ def test_csrf_applies_to_the_widget_endpoints(learner, lesson1):
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 201
+
+
+def test_batches_are_rate_limited_per_learner_with_a_clear_429(client, session, lesson1, settings):
+    settings.WIDGET_RATE_LIMITS = {**settings.WIDGET_RATE_LIMITS, "keystrokes": 3}
+    keys = typed_keys(lesson1.text)
+    statuses = [
+        send(client, session, {"seq": seq, "keys": keys[seq : seq + 1]}).status_code
+        for seq in range(4)
+    ]
+    assert statuses == [201, 201, 201, 429]
+    response = send(client, session, {"seq": 4, "keys": keys[4:5]})
+    assert "at most 3 a minute" in response.json()["error"]
+    assert KeystrokeBatch.objects.filter(session_id=session).count() == 3
