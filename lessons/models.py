@@ -75,6 +75,10 @@ class PracticeSession(models.Model):
     def is_completed(self) -> bool:
         return self.status == self.Status.COMPLETED
 
+    @property
+    def seconds(self) -> float:
+        return (self.duration_ms or 0) / 1000
+
     def belongs_to(self, user: object, guest_key: str | None) -> bool:
         if self.user_id is not None:
             return getattr(user, "pk", None) == self.user_id
