@@ -1,6 +1,6 @@
 """Who may type which lesson (DESIGN §3): the first lesson of a course is open; lesson N+1 opens
 when the learner's best rating on lesson N is at least 2. Visitors without an account may type
-the first lesson of a free course. Premium is marked here and enforced by billing."""
+the first lesson of a free course. Premium lessons need Premium (billing decides who has it)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class Access:
     reason: str = ""
     opens_with: Lesson | None = None  # the lesson whose 2 stars open this one
     needs_account: bool = False
+    needs_premium: bool = False
 
 
 def lesson_access(
@@ -26,10 +27,17 @@ def lesson_access(
     previous: Lesson | None,
     best_ratings: Mapping[int, int],
     authenticated: bool,
+    premium: bool = False,
     can_preview: bool = False,
 ) -> Access:
     if can_preview:
         return Access(open=True)
+    if authenticated and lesson.requires_premium and not premium:
+        return Access(
+            open=False,
+            needs_premium=True,
+            reason=f"“{lesson.title}” is part of Premium.",
+        )
     if not authenticated:
         if previous is None and not lesson.requires_premium:
             return Access(open=True)

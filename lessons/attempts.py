@@ -9,11 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from courses.models import Lesson
+from stats.aggregates import local_date, streak_ending
+from stats.models import DailyStat
+from stats.recording import record_session
 from typingtrainer.celery import app as celery_app
 
 from . import scoring
@@ -111,6 +114,8 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         _store_result(session, result)
         codes: list[str] = []
         if not session.flagged and session.user_id is not None:
+            # Statistics first: the streak and hours-typed achievements read them.
+            record_session(session=session, replay=replay)
             codes = _record_progress(session)
     transaction.on_commit(lambda: queue_analysis(session.pk))
     return _outcome(session, codes)
@@ -166,12 +171,9 @@ def _record_progress(session: PracticeSession) -> list[str]:
         accuracy=session.accuracy or 0,
         text_length=len(session.text),
         rating=session.rating or 0,
-        streak_days=_streak_days(session.user_id),
+        streak_days=_streak_days(session),
         course_finished=_course_finished(session),
-        total_typed_ms=PracticeSession.objects.counted()
-        .filter(user_id=session.user_id)
-        .aggregate(total=Sum("duration_ms"))["total"]
-        or 0,
+        total_typed_ms=DailyStat.objects.total_typed_ms(session.user_id),
     )
     have = set(
         EarnedAchievement.objects.filter(user_id=session.user_id).values_list("code", flat=True)
@@ -184,19 +186,14 @@ def _record_progress(session: PracticeSession) -> list[str]:
     return new
 
 
-def _streak_days(user_id: int) -> int:
-    """Consecutive days, ending today (UTC), with at least one counted session."""
-    today = timezone.now().date()
-    since = timezone.now() - timedelta(days=STREAK_DAYS + 1)
-    days = set(
-        PracticeSession.objects.counted()
-        .filter(user_id=user_id, completed_at__gte=since)
-        .dates("completed_at", "day")
-    )
-    streak = 0
-    while today - timedelta(days=streak) in days:
-        streak += 1
-    return streak
+def _streak_days(session: PracticeSession) -> int:
+    """Consecutive days with practice, ending on the session's day in the learner's time zone,
+    read from the daily statistics (which already count this session)."""
+    assert session.user is not None
+    assert session.completed_at is not None
+    day = local_date(session.completed_at, session.user.time_zone)
+    since = day - timedelta(days=STREAK_DAYS)
+    return streak_ending(DailyStat.objects.practice_days(session.user.pk, since=since), day)
 
 
 def _course_finished(session: PracticeSession) -> bool:
@@ -254,6 +251,7 @@ def claim_guest_sessions(*, user: Any, guest_key: str) -> int:
             session.guest_key = ""
             session.save(update_fields=["user", "guest_key"])
             if session.is_completed and not session.flagged:
+                record_session(session=session)  # replays the stored batches
                 _record_progress(session)
     return len(sessions)
 

@@ -9,6 +9,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from billing.entitlements import is_premium
+from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
@@ -47,6 +49,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             )
         )
     rows = []
+    premium = is_premium(request.user)  # one query for the whole list
     previous: Lesson | None = None
     for lesson in lessons:
         access = lesson_access(
@@ -54,6 +57,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             previous=previous,
             best_ratings=ratings,
             authenticated=request.user.is_authenticated,
+            premium=premium,
             can_preview=can_preview,
         )
         rows.append({"lesson": lesson, "open": access.open, "stars": ratings.get(lesson.pk)})
@@ -80,6 +84,7 @@ def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Ac
         previous=previous,
         best_ratings=ratings,
         authenticated=request.user.is_authenticated,
+        premium=is_premium(request.user),
         can_preview=can_preview,
     )
     return lesson, access
@@ -87,6 +92,8 @@ def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Ac
 
 def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     lesson, access = _lesson_and_access(request, lesson_id)
+    if access.needs_premium:
+        return premium_required(request, lesson=lesson)
     if not access.open:
         return render(
             request, "lessons/locked.html", {"lesson": lesson, "access": access}, status=403

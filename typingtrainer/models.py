@@ -1,12 +1,34 @@
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, ClassVar
+from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from courses.layouts import LAYOUT_CHOICES
+
+
+@cache
+def time_zone_names() -> list[str]:
+    """The IANA time zone names this machine knows, sorted."""
+    return sorted(available_timezones())
+
+
+@cache
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(time_zone_names())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in _known_time_zones():
+        raise ValidationError(
+            "“%(value)s” is not a time zone name; use one like Europe/Berlin or UTC.",
+            params={"value": value},
+        )
 
 
 class EmailUserManager(BaseUserManager["User"]):
@@ -43,6 +65,17 @@ class User(AbstractUser):
         "daily goal (minutes)",
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(240)],
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Your days, streaks and daily goal follow this time zone.",
+    )
+    weekly_email = models.BooleanField(
+        "weekly progress email",
+        default=True,
+        help_text="On Monday mornings: your minutes, sessions, speed trend and weak keys.",
     )
 
     USERNAME_FIELD = "email"

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,7 +50,10 @@ INSTALLED_APPS = [
     "typingtrainer",
     "courses",
     "lessons",
+    "stats",
     "coach",
+    "djstripe",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "typingtrainer.middleware.LearnerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -105,6 +110,8 @@ else:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / "typingtrainer.sqlite3"),
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # A file, so pytest's --reuse-db skips the migrations (dj-stripe's take a minute).
+        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
     }
 DATABASES = {"default": default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -135,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unqueued-sessions": {
         "task": "coach.tasks.sweep_unqueued_sessions",
         "schedule": 300.0,
+    },
+    # Hourly; each learner gets it on Monday 08:00–08:59 in their own time zone, once a week.
+    "send-weekly-progress-emails": {
+        "task": "stats.tasks.send_weekly_progress_emails",
+        "schedule": crontab(minute=5),
     },
 }
 
@@ -222,6 +234,23 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Billing (Stripe via dj-stripe) ---
+# Billing is on when STRIPE_SECRET_KEY is set; without it the billing page says it is not
+# configured and nothing calls Stripe. Webhook endpoints are dj-stripe database rows created by
+# `manage.py setup_billing` (which stores STRIPE_WEBHOOK_SECRET in the row).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLIC_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+if os.environ.get("STRIPE_API_HOST"):
+    # A Stripe-compatible API server (stripe-mock, a fake); dj-stripe warns if set in production.
+    STRIPE_API_HOST = os.environ["STRIPE_API_HOST"]
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+# Where the billing page may send the browser: Stripe Checkout and the customer portal
+# (CSP form-action also applies to the redirect that follows a form post).
+STRIPE_HOSTED_ORIGINS = ["https://checkout.stripe.com", "https://billing.stripe.com"]
 
 LOGGING = {
     "version": 1,

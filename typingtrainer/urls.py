@@ -15,8 +15,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/settings/", views.account_settings, name="account_settings"),
+    path("accounts/delete/", views.delete_account, name="account_delete"),
     path("accounts/", include("allauth.urls")),
     path("courses/", include("courses.urls")),
+    path("stats/", include("stats.urls")),
+    path("billing/", include("billing.urls")),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("", include("lessons.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
@@ -11,7 +12,8 @@ from django.views.decorators.cache import never_cache
 
 from courses.models import Course
 
-from .forms import SettingsForm
+from .forms import DeleteAccountForm, SettingsForm
+from .http import LearnerHttpRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -31,6 +33,20 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your settings are saved.")
         return redirect("account_settings")
     return render(request, "account/settings.html", {"form": form})
+
+
+@login_required
+def delete_account(request: LearnerHttpRequest) -> HttpResponse:
+    """Delete the account and everything that belongs to it (sessions, keystrokes, progress,
+    statistics, achievements, email addresses: they all cascade), then log out."""
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        user.delete()
+        messages.success(request, "Your account and all of its data have been deleted.")
+        return redirect("home")
+    return render(request, "account/delete.html", {"form": form})
 
 
 @never_cache

@@ -19,7 +19,12 @@ def test_a_learner_changes_name_layout_and_daily_goal(client, learner):
     assert "ЙЦУКЕН".encode() in page.content
     response = client.post(
         "/accounts/settings/",
-        {"display_name": "Lena K", "keyboard_layout": "jcuken", "daily_goal_minutes": 25},
+        {
+            "display_name": "Lena K",
+            "keyboard_layout": "jcuken",
+            "daily_goal_minutes": 25,
+            "time_zone": "Europe/Moscow",
+        },
         follow=True,
     )
     assert b"Your settings are saved." in response.content
@@ -29,6 +34,7 @@ def test_a_learner_changes_name_layout_and_daily_goal(client, learner):
         "jcuken",
         25,
     )
+    assert learner.time_zone == "Europe/Moscow"
 
 
 def test_bad_settings_are_refused_and_nothing_changes(client, learner):

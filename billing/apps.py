@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "billing"
+
+    def ready(self) -> None:
+        # Connect our receivers to dj-stripe's webhook signals (after dj-stripe's own handlers,
+        # which sync the Stripe objects first: djstripe comes earlier in INSTALLED_APPS).
+        from . import webhooks  # noqa: F401

@@ -1,0 +1,162 @@
+"""Make Stripe and dj-stripe ready to sell Premium; `manage.py setup_billing` runs these.
+
+Each step finds what an earlier run created (by lookup key or by our metadata) before creating
+anything, so running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+import stripe
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+from djstripe.enums import WebhookEndpointStatus
+from djstripe.models import Account, Price, Product, WebhookEndpoint
+from djstripe.settings import djstripe_settings
+
+from .checkout import PORTAL_CONFIGURATION_CACHE_KEY, api_options
+from .plans import CURRENCY, LOOKUP_KEYS, METADATA, OFFERS, PRODUCT_NAME, is_ours
+
+# The events our receivers act on, plus catalogue changes so the plans page stays current.
+WEBHOOK_EVENTS = (
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "price.created",
+    "price.updated",
+    "product.updated",
+)
+
+
+@dataclass
+class Report:
+    product: str = ""
+    prices: dict[str, str] = field(default_factory=dict)  # lookup key → price id
+    created: list[str] = field(default_factory=list)  # ids created by this run
+
+
+def ensure_premium_prices() -> tuple[Product, list[Price], Report]:
+    """The Premium product with its monthly and yearly prices, created in Stripe when missing
+    and synced into dj-stripe."""
+    report = Report()
+    existing = {
+        price.lookup_key: price
+        for price in stripe.Price.list(
+            lookup_keys=list(LOOKUP_KEYS),
+            active=True,
+            limit=len(LOOKUP_KEYS),
+            **api_options(),
+        ).auto_paging_iter()
+    }
+    product_id = next((_id_of(price.product) for price in existing.values()), None)
+    if product_id is None:
+        product_id = _find_or_create_product(report)
+    report.product = product_id
+    for offer in OFFERS:
+        if offer.lookup_key in existing:
+            continue
+        price = stripe.Price.create(
+            product=product_id,
+            currency=CURRENCY,
+            unit_amount=offer.unit_amount,
+            recurring={"interval": offer.interval},
+            lookup_key=offer.lookup_key,
+            nickname=offer.name,
+            metadata=METADATA,
+            **api_options(),
+        )
+        existing[offer.lookup_key] = price
+        report.created.append(price.id)
+    product = Product.sync_from_stripe_data(
+        stripe.Product.retrieve(product_id, **api_options()),
+        api_key=settings.STRIPE_SECRET_KEY,
+    )
+    prices = [
+        Price.sync_from_stripe_data(existing[key], api_key=settings.STRIPE_SECRET_KEY)
+        for key in LOOKUP_KEYS
+    ]
+    report.prices = {str(price.lookup_key): price.id for price in prices}
+    return product, prices, report
+
+
+def _find_or_create_product(report: Report) -> str:
+    for product in stripe.Product.list(
+        active=True,
+        limit=100,
+        **api_options(),
+    ).auto_paging_iter():
+        if is_ours(product.to_dict().get("metadata")):
+            return str(product.id)
+    product = stripe.Product.create(
+        name=PRODUCT_NAME,
+        description="Every course and lesson, unlimited coach exercises and chat with the coach.",
+        metadata=METADATA,
+        **api_options(),
+    )
+    report.created.append(product.id)
+    return str(product.id)
+
+
+def ensure_portal_configuration(*, product: Product, prices: list[Price]) -> tuple[str, bool]:
+    """A customer portal configuration where cancelling keeps Premium to the end of the paid
+    period and learners can switch between our prices. Returns (id, created)."""
+    for configuration in stripe.billing_portal.Configuration.list(
+        active=True,
+        limit=100,
+        **api_options(),
+    ).auto_paging_iter():
+        if is_ours(configuration.to_dict().get("metadata")):
+            return str(configuration.id), False
+    configuration = stripe.billing_portal.Configuration.create(
+        business_profile={"headline": "TypingTrainer Premium"},
+        features={
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+            "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+            "subscription_update": {
+                "enabled": True,
+                "default_allowed_updates": ["price"],
+                "products": [{"product": product.id, "prices": [p.id for p in prices]}],
+                "proration_behavior": "create_prorations",
+            },
+        },
+        metadata=METADATA,
+        **api_options(),
+    )
+    cache.delete(PORTAL_CONFIGURATION_CACHE_KEY)
+    return str(configuration.id), True
+
+
+def ensure_webhook_endpoint(*, base_url: str, secret: str = "") -> tuple[WebhookEndpoint, bool]:
+    """dj-stripe's endpoint row for this site and mode (its URL carries the row's UUID).
+    `secret` is the signing secret Stripe shows for the endpoint; empty keeps the stored one."""
+    livemode = bool(settings.STRIPE_LIVE_MODE)
+    endpoint_id = f"typingtrainer_{'live' if livemode else 'test'}"
+    endpoint = WebhookEndpoint.objects.filter(id=endpoint_id).first()
+    created = endpoint is None
+    if endpoint is None:
+        endpoint = WebhookEndpoint(
+            id=endpoint_id,
+            djstripe_uuid=uuid4(),
+            livemode=livemode,
+            api_version=djstripe_settings.STRIPE_API_VERSION,
+            enabled_events=list(WEBHOOK_EVENTS),
+            status=WebhookEndpointStatus.enabled,
+            djstripe_owner_account=Account.get_or_retrieve_for_api_key(settings.STRIPE_SECRET_KEY),
+        )
+    path = reverse("djstripe:djstripe_webhook_by_uuid", kwargs={"uuid": endpoint.djstripe_uuid})
+    endpoint.url = base_url.rstrip("/") + path
+    if secret:
+        endpoint.secret = secret
+    endpoint.save()
+    return endpoint, created
+
+
+def _id_of(value: object) -> str:
+    return value if isinstance(value, str) else str(getattr(value, "id", ""))

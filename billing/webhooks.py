@@ -1,0 +1,102 @@
+"""Our receivers for Stripe's webhooks.
+
+dj-stripe verifies the signature, stores each event once (a repeated delivery is not processed
+again) and syncs the object the event is about before these receivers run. They make sure the
+subscription row that decides Premium is current and belongs to the right user.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+from django.contrib.auth import get_user_model
+from djstripe.event_handlers import djstripe_receiver
+from djstripe.models import Customer, Event, Subscription
+from djstripe.settings import djstripe_settings
+
+from .entitlements import plan_from
+
+logger = logging.getLogger(__name__)
+
+ENTITLEMENT_EVENTS = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+]
+
+
+@djstripe_receiver(ENTITLEMENT_EVENTS)
+def keep_entitlement_current(sender: type[Event], event: Event, **kwargs: Any) -> None:
+    obj = event.data.get("object") or {}
+    subscription_id = subscription_id_of(obj)
+    if not subscription_id:
+        return  # e.g. a one-off payment: nothing that decides Premium
+    if event.category == "customer":
+        # dj-stripe has just fetched this subscription as Stripe has it now.
+        subscription = (
+            Subscription.objects.filter(id=subscription_id).select_related("customer").first()
+        )
+    else:
+        # A paid or failed invoice or a finished checkout changes the subscription's status
+        # too, and Stripe does not promise the order of events: read it as it is now.
+        subscription = _sync_subscription(subscription_id, api_key=event.default_api_key)
+    if subscription is None:
+        return
+    user_id = obj.get("client_reference_id") or (
+        subscription.stripe_data.get("metadata") or {}
+    ).get("user_id")
+    _link_customer(subscription.customer, user_id)
+    plan = plan_from([subscription.stripe_data])
+    logger.info(
+        "billing: %s for %s: subscription %s is %s (premium: %s)",
+        event.type,
+        subscription.customer_id,
+        subscription.id,
+        subscription.stripe_data.get("status"),
+        plan.is_premium,
+    )
+
+
+def subscription_id_of(obj: Mapping[str, Any]) -> str:
+    """The subscription a subscription, invoice or checkout session is about, or ""."""
+    if obj.get("object") == "subscription":
+        return str(obj.get("id") or "")
+    candidates = [obj.get("subscription")]
+    # Invoices name their subscription under parent.subscription_details since API 2025-03-31.
+    parent = obj.get("parent") or {}
+    candidates.append((parent.get("subscription_details") or {}).get("subscription"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate:
+            return candidate
+        if isinstance(candidate, Mapping) and candidate.get("id"):
+            return str(candidate["id"])
+    return ""
+
+
+def _sync_subscription(subscription_id: str, *, api_key: str) -> Subscription | None:
+    try:
+        data = stripe.Subscription.retrieve(
+            subscription_id, api_key=api_key, stripe_version=djstripe_settings.STRIPE_API_VERSION
+        )
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "resource_missing":
+            logger.warning("billing: subscription %s no longer exists in Stripe", subscription_id)
+            return None
+        raise
+    return Subscription.sync_from_stripe_data(data, api_key=api_key)
+
+
+def _link_customer(customer: Customer, user_id: object) -> None:
+    """Attach a customer that dj-stripe could not link (e.g. created outside Checkout) to the
+    user our Checkout Session or subscription named. An existing link is never changed."""
+    if customer.subscriber_id is not None or not str(user_id or "").isdigit():
+        return
+    user = get_user_model().objects.filter(pk=int(str(user_id))).first()
+    if user is not None:
+        Customer.objects.filter(pk=customer.pk, subscriber__isnull=True).update(subscriber=user)

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class StatsConfig(AppConfig):
+    name = "stats"
+    verbose_name = "Statistics"
+
+    def ready(self) -> None:
+        # Register the tasks in every process, so that beat's schedule finds them by name.
+        from . import tasks  # noqa: F401

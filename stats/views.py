@@ -1,0 +1,439 @@
+"""The learner's statistics pages. Each reads the aggregates (and the history page one page of
+sessions), so the number and cost of queries stays flat however long the history grows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F, FloatField, Max, Sum
+from django.db.models.functions import Cast
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from courses.layouts import LAYOUTS
+from courses.models import Course, Lesson
+from lessons import scoring
+from lessons.models import LessonProgress, PracticeSession
+from typingtrainer.http import LearnerHttpRequest as HttpRequest
+
+from . import charts, exports, keyboard
+from .aggregates import (
+    SLOW_PAIR_MIN_SAMPLES,
+    KeyFigures,
+    key_deltas,
+    shown_key,
+    time_zone,
+    weak_keys,
+)
+from .models import BigramStat, DailyStat, KeyConfusion, KeyStat
+from .recording import replay_stored
+from .templatetags.stats_format import duration
+
+CHART_WINDOWS = (30, 90, 365)
+RECENT_DAYS = 7
+HISTORY_PAGE_SIZE = 20
+SLOW_PAIRS_SHOWN = 10
+CONFUSIONS_SHOWN = 8
+HISTORY_SORTS = {
+    "date": "completed_at",
+    "wpm": "wpm",
+    "accuracy": "accuracy",
+    "stars": "rating",
+}
+
+
+class DayFigures(NamedTuple):
+    """One day of DailyStat, read as a plain row (a year of days stays cheap to read)."""
+
+    date: date
+    sessions: int
+    typed_ms: int
+    keystrokes: int
+    errors: int
+    best_wpm: float
+    wpm_tenths_sum: int
+
+    @property
+    def mean_wpm(self) -> float:
+        return self.wpm_tenths_sum / self.sessions / 10 if self.sessions else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return 100 * (self.keystrokes - self.errors) / self.keystrokes if self.keystrokes else 0.0
+
+
+def _partial(request: HttpRequest, template: str, name: str) -> str:
+    """The whole page, or only the named fragment for an HTMX request."""
+    if request.htmx and not request.htmx.boosted:
+        return f"{template}#{name}"
+    return template
+
+
+def _today(user: Any) -> date:
+    return timezone.now().astimezone(time_zone(user.time_zone)).date()
+
+
+def _first_lesson() -> Lesson | None:
+    return (
+        Lesson.objects.published()
+        .filter(is_premium=False, course__is_premium=False)
+        .order_by("course__position", "course__title", "position", "id")
+        .first()
+    )
+
+
+# --- Dashboard -----------------------------------------------------------------------------------
+
+
+def _chart_context(user: Any, today: date, window: int) -> dict[str, Any]:
+    first = today - timedelta(days=window - 1)
+    rows = [
+        DayFigures(*row)
+        for row in DailyStat.objects.for_user(user)
+        .filter(date__gte=first)
+        .order_by("date")
+        .values_list(*DayFigures._fields)
+    ]
+    wpm = charts.line_chart(
+        [(row.date, row.mean_wpm) for row in rows],
+        first=first,
+        last=today,
+        unit=" WPM",
+        min_span=10,
+    )
+    accuracy = charts.line_chart(
+        [(row.date, row.accuracy) for row in rows],
+        first=first,
+        last=today,
+        unit=" %",
+        min_span=5,
+        ceiling=100,
+    )
+    return {
+        "window": window,
+        "windows": CHART_WINDOWS,
+        # Formatted here: the table has up to a year of rows, and filters cost per cell.
+        "chart_rows": [
+            (
+                f"{row.date:%a} {row.date.day} {row.date:%b %Y}",
+                row.sessions,
+                f"{row.mean_wpm:.1f}",
+                f"{row.best_wpm:.1f}",
+                f"{row.accuracy:.1f} %",
+                duration(row.typed_ms),
+            )
+            for row in rows
+        ],
+        "wpm_chart": wpm,
+        "accuracy_chart": accuracy,
+        "wpm_label": _chart_label("Words per minute", [r.mean_wpm for r in rows], window),
+        "accuracy_label": _chart_label("Accuracy", [r.accuracy for r in rows], window),
+    }
+
+
+def _chart_label(what: str, values: list[float], window: int) -> str:
+    """What a chart shows, for screen readers (the table below has every figure)."""
+    if not values:
+        return f"{what} per day over the last {window} days: no practice."
+    return (
+        f"{what} per day over the last {window} days, {len(values)} days with practice: "
+        f"first {values[0]:.1f}, last {values[-1]:.1f}, lowest {min(values):.1f}, "
+        f"highest {max(values):.1f}."
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = _today(user)
+    try:
+        window = int(request.GET.get("days", CHART_WINDOWS[0]))
+    except ValueError:
+        window = CHART_WINDOWS[0]
+    if window not in CHART_WINDOWS:
+        window = CHART_WINDOWS[0]
+    template = _partial(request, "stats/dashboard.html", "chart")
+    if template.endswith("#chart"):
+        return render(request, template, _chart_context(user, today, window))
+
+    days = DailyStat.objects.for_user(user)
+    totals = days.aggregate(
+        sessions=Sum("sessions"),
+        typed_ms=Sum("typed_ms"),
+        keystrokes=Sum("keystrokes"),
+        errors=Sum("errors"),
+        best_wpm=Max("best_wpm"),
+    )
+    if not totals["sessions"]:
+        return render(request, "stats/dashboard.html", {"empty": True, "lesson": _first_lesson()})
+    recent = [
+        DayFigures(*row)
+        for row in days.order_by("-date").values_list(*DayFigures._fields)[:RECENT_DAYS]
+    ]
+    recent_sessions = sum(row.sessions for row in recent)
+    current, longest = DailyStat.objects.streaks(user.pk, today)
+    today_row = recent[0] if recent and recent[0].date == today else None
+    today_minutes = (today_row.typed_ms if today_row else 0) // 60_000
+    goal = user.daily_goal_minutes
+    context = {
+        "empty": False,
+        "sessions": totals["sessions"],
+        "typed_ms": totals["typed_ms"],
+        "best_wpm": totals["best_wpm"],
+        "recent_wpm": sum(row.wpm_tenths_sum for row in recent) / max(recent_sessions, 1) / 10,
+        "recent_days": len(recent),
+        "accuracy": 100 * (totals["keystrokes"] - totals["errors"]) / max(totals["keystrokes"], 1),
+        "lessons_completed": LessonProgress.objects.filter(user=user).count(),
+        "current_streak": current,
+        "longest_streak": longest,
+        "practised_today": today_row is not None,
+        "today_minutes": today_minutes,
+        "goal_minutes": goal,
+        "goal_met": today_minutes >= goal,
+        "goal_value": min(today_minutes, goal),
+        "goal_left": max(goal - today_minutes, 0),
+        "weak_keys": weak_keys(KeyStat.objects.figures(user).values(), limit=6),
+        **_chart_context(user, today, window),
+    }
+    return render(request, template, context)
+
+
+# --- Keys: heatmap, slow pairs, confusions -------------------------------------------------------
+
+
+def _slow_pairs(user: Any) -> list[dict[str, Any]]:
+    pairs = (
+        BigramStat.objects.filter(user=user, time_count__gte=SLOW_PAIR_MIN_SAMPLES)
+        .annotate(mean=Cast(F("time_sum_ms"), FloatField()) / F("time_count"))
+        .order_by("-mean", "previous", "char")[:SLOW_PAIRS_SHOWN]
+    )
+    return [
+        {
+            "previous": shown_key(pair.previous),
+            "char": shown_key(pair.char),
+            "mean_ms": pair.mean,
+            "count": pair.time_count,
+            "error_rate": 100 * pair.errors / pair.count if pair.count else 0,
+        }
+        for pair in pairs
+    ]
+
+
+def _confusions(user: Any, figures: dict[str, KeyFigures]) -> list[dict[str, Any]]:
+    rows = KeyConfusion.objects.filter(user=user).order_by("-count", "expected", "typed")[
+        :CONFUSIONS_SHOWN
+    ]
+    found = []
+    for row in rows:
+        hits = figures[row.expected].hits if row.expected in figures else 0
+        found.append(
+            {
+                "expected": shown_key(row.expected),
+                "typed": shown_key(row.typed),
+                "count": row.count,
+                "percent": 100 * row.count / hits if hits else 0,
+            }
+        )
+    return found
+
+
+def _metric(request: HttpRequest) -> keyboard.Metric:
+    return "time" if request.GET.get("metric") == "time" else "errors"
+
+
+@login_required
+def keys(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    metric = _metric(request)
+    figures = KeyStat.objects.figures(user)
+    layout = LAYOUTS.get(user.keyboard_layout, LAYOUTS["qwerty"])
+    context: dict[str, Any] = {
+        "metric": metric,
+        "drawing": keyboard.draw(layout, figures, metric=metric),
+        "has_data": bool(figures),
+        "lesson": None if figures else _first_lesson(),
+    }
+    template = _partial(request, "stats/keys.html", "heatmap")
+    if template.endswith("#heatmap"):
+        return render(request, template, context)
+    context.update(
+        {
+            "slow_pairs": _slow_pairs(user),
+            "confusions": _confusions(user, figures),
+            "key_rows": sorted(figures.values(), key=lambda f: (-f.weak, -f.severity, f.char)),
+            "slow_pair_min": SLOW_PAIR_MIN_SAMPLES,
+        }
+    )
+    return render(request, template, context)
+
+
+# --- History and one session ---------------------------------------------------------------------
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    zone = time_zone(user.time_zone)
+    sessions = PracticeSession.objects.for_user(user).completed().select_related("lesson__course")
+    course_slug = request.GET.get("course", "")
+    if course_slug:
+        sessions = sessions.filter(lesson__course__slug=course_slug)
+    since = _parse_day(request.GET.get("from", ""))
+    until = _parse_day(request.GET.get("to", ""))
+    if since:
+        sessions = sessions.filter(completed_at__gte=datetime.combine(since, time.min, zone))
+    if until:
+        next_day = until + timedelta(days=1)
+        sessions = sessions.filter(completed_at__lt=datetime.combine(next_day, time.min, zone))
+    sort = request.GET.get("sort", "-date")
+    field = HISTORY_SORTS.get(sort.lstrip("-"))
+    if field is None:
+        sort, field = "-date", "completed_at"
+    descending = sort.startswith("-")
+    sessions = sessions.order_by(
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
+        "-completed_at",
+    )
+    page = Paginator(sessions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {
+        key: value
+        for key, value in (
+            ("course", course_slug),
+            ("from", since.isoformat() if since else ""),
+            ("to", until.isoformat() if until else ""),
+        )
+        if value
+    }
+
+    def link(**changes: Any) -> str:
+        query = {**filters, "sort": sort, **changes}
+        return "?" + urlencode({k: v for k, v in query.items() if v not in ("", None)})
+
+    columns = []
+    for key, label in (
+        ("date", "Date"),
+        ("wpm", "WPM"),
+        ("accuracy", "Accuracy"),
+        ("stars", "Stars"),
+    ):
+        active = sort.lstrip("-") == key
+        next_sort = key if active and descending else f"-{key}"
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "url": link(sort=next_sort, page=None),
+                "active": active,
+                "aria_sort": ("descending" if descending else "ascending") if active else "none",
+            }
+        )
+    context = {
+        "page": page,
+        "columns": columns,
+        "courses": Course.objects.filter(lessons__progress__user=user)
+        .distinct()
+        .order_by("position", "title"),
+        "course_slug": course_slug,
+        "since": since,
+        "until": until,
+        "sort": sort,
+        "filtered": bool(filters),
+        "previous_url": link(page=page.previous_page_number()) if page.has_previous() else "",
+        "next_url": link(page=page.next_page_number()) if page.has_next() else "",
+        "stars": range(1, 6),
+    }
+    return render(request, _partial(request, "stats/history.html", "results"), context)
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = get_object_or_404(
+        PracticeSession.objects.completed().select_related("lesson__course"),
+        pk=session_id,
+        user=request.user,
+    )
+    try:
+        replay = replay_stored(session)
+    except scoring.ReplayError as exc:  # stored keystrokes always replay; never show a 500
+        raise Http404("This session's keystrokes cannot be replayed.") from exc
+    deltas = key_deltas(replay.events)
+    figures = {
+        char: KeyFigures(
+            char=char,
+            hits=tally.hits,
+            errors=tally.errors,
+            time_sum_ms=tally.time_sum_ms,
+            time_count=tally.time_count,
+        )
+        for char, tally in deltas.keys.items()
+    }
+    layout = LAYOUTS.get(request.user.keyboard_layout, LAYOUTS["qwerty"])
+    pairs = sorted(
+        (
+            (pair, bigram.time_sum_ms / bigram.time_count, bigram.time_count)
+            for pair, bigram in deltas.bigrams.items()
+            if bigram.time_count >= 2
+        ),
+        key=lambda item: -item[1],
+    )[:SLOW_PAIRS_SHOWN]
+    confusions = sorted(deltas.confusions.items(), key=lambda item: (-item[1], item[0]))
+    context = {
+        "session": session,
+        "drawing": keyboard.draw(layout, figures, metric="errors"),
+        "key_rows": sorted(figures.values(), key=lambda f: (-f.errors, -(f.mean_ms or 0), f.char)),
+        "slow_pairs": [
+            {"previous": shown_key(a), "char": shown_key(b), "mean_ms": mean, "count": count}
+            for (a, b), mean, count in pairs
+        ],
+        "confusions": [
+            {
+                "expected": shown_key(expected),
+                "typed": shown_key(typed),
+                "count": count,
+                "percent": 100 * count / figures[expected].hits,
+            }
+            for (expected, typed), count in confusions[:CONFUSIONS_SHOWN]
+        ],
+        "stars": range(1, 6),
+    }
+    return render(request, "stats/session.html", context)
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    return render(request, "stats/export.html", {"tables": exports.CSV_TABLES})
+
+
+@login_required
+def export_csv(request: HttpRequest, table: str) -> StreamingHttpResponse:
+    if table not in exports.CSV_TABLES:
+        raise Http404("No such export.")
+    response = StreamingHttpResponse(
+        exports.csv_lines(request.user, table), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(table, "csv")}"'
+    return response
+
+
+@login_required
+def export_json(request: HttpRequest) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        exports.json_chunks(request.user), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename("data", "json")}"'
+    return response
