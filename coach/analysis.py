@@ -1,92 +1,168 @@
-"""Findings about one session, from its replayed keystrokes (DESIGN §6, built-in coach).
-Pure: events in, findings out. The learner-wide analysis builds on the same findings."""
+"""The built-in coach's findings (DESIGN §6): from a learner's aggregates — weak keys, slow
+transitions, confused key pairs, the speed/accuracy balance — ranked, each tied to its evidence.
+Pure: figures in, findings out."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from lessons.scoring import KeyEvent
+from courses.layouts import FINGER_NAMES, Layout
+from stats.aggregates import KeyFigures, shown_key
 
-MIN_PRESSES_FOR_SPEED = 3
-SLOW_KEY_MS = 400
+MIN_SAMPLES = 20
+SLOW_BIGRAM_MS = 400
+CONFUSION_MIN_SHARE = 0.05
+MAX_FINDINGS = 6
+
+
+@dataclass(frozen=True)
+class BigramFigures:
+    pair: str  # previous character + character
+    count: int
+    errors: int
+    time_sum_ms: int
+    time_count: int
+
+    @property
+    def mean_ms(self) -> float | None:
+        return self.time_sum_ms / self.time_count if self.time_count else None
+
+
+@dataclass(frozen=True)
+class Confusion:
+    expected: str
+    typed: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the coach knows about a learner, read from the aggregates."""
+
+    keys: Sequence[KeyFigures]
+    bigrams: Sequence[BigramFigures] = ()
+    confusions: Sequence[Confusion] = ()
+    recent_wpm: float | None = None
+    recent_accuracy: float | None = None
+    target_wpm: int | None = None
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "missed_key" | "slow_key" | "slow_down" | "push_speed"
-    key: str
+    kind: str  # weak_key | slow_key | slow_pair | slow_down | push_speed | keep_going
     message: str
     weight: float
+    focus_keys: tuple[str, ...] = field(default=())
+    focus_bigrams: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            kind=str(data["kind"]),
+            message=str(data["message"]),
+            weight=float(data["weight"]),
+            focus_keys=tuple(data.get("focus_keys") or ()),
+            focus_bigrams=tuple(data.get("focus_bigrams") or ()),
+        )
 
-def _shown(ch: str) -> str:
-    return {" ": "Space", "\n": "Enter"}.get(ch, ch)
+    @property
+    def practisable(self) -> bool:
+        return bool(self.focus_keys or self.focus_bigrams)
 
 
-def session_findings(
-    events: Sequence[KeyEvent], *, wpm: float, accuracy: float, target_wpm: int
-) -> list[Finding]:
-    """Ranked findings, most important first."""
-    findings: list[Finding] = []
-    presses: Counter[str] = Counter()
-    misses: Counter[str] = Counter()
-    confusions: dict[str, Counter[str]] = defaultdict(Counter)
-    timings: dict[str, list[int]] = defaultdict(list)
-    for event in events:
-        presses[event.expected] += 1
-        if not event.correct:
-            misses[event.expected] += 1
-            confusions[event.expected][event.typed] += 1
-        elif event.interval_ms is not None:
-            timings[event.expected].append(event.interval_ms)
-    for key, count in misses.most_common(3):
-        instead, times = confusions[key].most_common(1)[0]
-        findings.append(
+def _reach(char: str, layout: Layout) -> str:
+    """Which finger types `char` and where it reaches, e.g. "left index finger, reach up"."""
+    found = layout.chars.get(char.lower()) or layout.chars.get(char)
+    if found is None:
+        return "thumb" if char == " " else ""
+    key, _ = found
+    finger = FINGER_NAMES[key.finger]
+    rows = {0: "reach up two rows", 1: "reach up", 2: "home row", 3: "reach down"}
+    return f"{finger}, {rows[key.row]}"
+
+
+def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
+    """Ranked findings, the most useful first."""
+    found: list[Finding] = []
+    confused: dict[str, Confusion] = {}
+    for confusion in sorted(snapshot.confusions, key=lambda c: -c.count):
+        confused.setdefault(confusion.expected, confusion)
+    for key in snapshot.keys:
+        if key.hits < MIN_SAMPLES:
+            continue
+        rate = key.error_rate
+        if rate * 100 > 15:
+            evidence = f"{key.label}: {rate * 100:.0f} % errors over {key.hits} presses"
+            instead = confused.get(key.char)
+            if instead is not None:
+                evidence += f", most often typed as {shown_key(instead.typed)}"
+            reach = _reach(key.char, layout)
+            if reach:
+                evidence += f" — {reach}"
+            found.append(
+                Finding("weak_key", evidence + ".", weight=rate * 10 + 2, focus_keys=(key.char,))
+            )
+        elif key.time_count >= MIN_SAMPLES and (key.mean_ms or 0) > 400:
+            found.append(
+                Finding(
+                    "slow_key",
+                    f"{key.label}: {key.mean_ms:.0f} ms on average over {key.time_count} "
+                    f"presses — {_reach(key.char, layout) or 'find it without looking'}.",
+                    weight=(key.mean_ms or 0) / 400,
+                    focus_keys=(key.char,),
+                )
+            )
+    slow_pairs = sorted(
+        (
+            b
+            for b in snapshot.bigrams
+            if b.time_count >= MIN_SAMPLES
+            and (b.mean_ms or 0) > SLOW_BIGRAM_MS
+            and " " not in b.pair
+        ),
+        key=lambda b: -(b.mean_ms or 0),
+    )
+    for pair in slow_pairs[:3]:
+        found.append(
             Finding(
-                kind="missed_key",
-                key=key,
-                message=f"{_shown(key)}: missed {count} of {presses[key]} times, "
-                f"most often typed as {_shown(instead)} ({times}×).",
-                weight=count / presses[key] + count,
+                "slow_pair",
+                f"{pair.pair[0]} → {pair.pair[1]}: {pair.mean_ms:.0f} ms on average over "
+                f"{pair.time_count} times; practise the two as one movement.",
+                weight=(pair.mean_ms or 0) / SLOW_BIGRAM_MS,
+                focus_bigrams=(pair.pair,),
             )
         )
-    slow = {
-        key: sum(values) / len(values)
-        for key, values in timings.items()
-        if len(values) >= MIN_PRESSES_FOR_SPEED and sum(values) / len(values) > SLOW_KEY_MS
-    }
-    for key, mean in sorted(slow.items(), key=lambda item: -item[1])[:3]:
-        findings.append(
+    accuracy, wpm, target = snapshot.recent_accuracy, snapshot.recent_wpm, snapshot.target_wpm
+    if accuracy is not None and accuracy < 92:
+        found.append(
             Finding(
-                kind="slow_key",
-                key=key,
-                message=f"{_shown(key)}: {mean:.0f} ms on average before you find it.",
-                weight=mean / SLOW_KEY_MS,
-            )
-        )
-    if accuracy < 92:
-        findings.append(
-            Finding(
-                kind="slow_down",
-                key="",
-                message=f"Accuracy {accuracy:.1f} %: slow down a little — accuracy first, "
-                "speed follows.",
+                "slow_down",
+                f"Accuracy {accuracy:.1f} % in your recent sessions: slow down a little — "
+                "accuracy first, speed follows.",
                 weight=10,
             )
         )
-    elif accuracy >= 97 and wpm < target_wpm:
-        findings.append(
+    elif accuracy is not None and accuracy >= 97 and wpm is not None and target and wpm < target:
+        found.append(
             Finding(
-                kind="push_speed",
-                key="",
-                message=f"Accuracy {accuracy:.1f} % is excellent: push the pace towards "
-                f"{target_wpm} WPM.",
+                "push_speed",
+                f"Accuracy {accuracy:.1f} % is excellent: push the pace from {wpm:.0f} towards "
+                f"{target} WPM.",
                 weight=5,
             )
         )
-    return sorted(findings, key=lambda finding: -finding.weight)
+    if not found:
+        found.append(
+            Finding(
+                "keep_going",
+                "No weak keys yet: keep practising — the coach needs about 20 presses of a key "
+                "to judge it.",
+                weight=0,
+            )
+        )
+    return sorted(found, key=lambda f: -f.weight)[:MAX_FINDINGS]

@@ -1,16 +1,76 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from lessons.models import PracticeSession
 
+from .analysis import Finding
 
-class SessionReport(models.Model):
-    """The coach's analysis of one completed session."""
 
-    session = models.OneToOneField(PracticeSession, on_delete=models.CASCADE, related_name="report")
+class Report(models.Model):
+    """The coach's analysis after a session: ranked findings, and advice in plain words."""
+
+    class Source(models.TextChoices):
+        BUILT_IN = "built-in", "Built-in coach"
+        LLM = "llm", "LLM coach"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_reports"
+    )
+    session = models.OneToOneField(
+        PracticeSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="report"
+    )
     findings = models.JSONField(default=list)
+    advice = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.BUILT_IN)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
     def __str__(self) -> str:
-        return f"report on {self.session_id}"
+        return f"report for {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def finding_list(self) -> list[Finding]:
+        return [Finding.from_dict(data) for data in self.findings]
+
+
+class Exercise(models.Model):
+    """A generated text aimed at a learner's weak keys, practised like a lesson."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_exercises"
+    )
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    focus_keys = models.CharField(max_length=40, blank=True)
+    focus_bigrams = models.CharField(max_length=80, blank=True)
+    source = models.CharField(max_length=10, default="built-in")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChatMessage(models.Model):
+    class Role(models.TextChoices):
+        LEARNER = "user", "You"
+        COACH = "assistant", "Coach"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_messages"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.text[:40]}"

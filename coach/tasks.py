@@ -4,15 +4,12 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import IntegrityError
 from django.utils import timezone
 
-from lessons import scoring
 from lessons.attempts import queue_analysis
 from lessons.models import PracticeSession
 
-from .analysis import session_findings
-from .models import SessionReport
+from .coaching import analyze
 
 log = logging.getLogger(__name__)
 SWEEP_AFTER = timedelta(minutes=2)
@@ -25,29 +22,9 @@ SWEEP_AFTER = timedelta(minutes=2)
     max_retries=5,
 )
 def analyze_session(session_id: str) -> bool:
-    """Analyse a completed session into a report. Safe to run twice: the report is made once."""
-    session = PracticeSession.objects.counted().filter(pk=session_id).first()
-    if session is None or SessionReport.objects.filter(session=session).exists():
-        return False
-    keys = [
-        scoring.Keystroke(*key)
-        for batch in session.batches.order_by("seq").values_list("keys", flat=True)
-        for key in batch
-    ]
-    replay = scoring.replay(session.text, keys, skip_indent=session.skip_indent)
-    findings = session_findings(
-        replay.events,
-        wpm=session.wpm or 0,
-        accuracy=session.accuracy or 0,
-        target_wpm=session.target_wpm,
-    )
-    try:
-        SessionReport.objects.create(
-            session=session, findings=[finding.as_dict() for finding in findings]
-        )
-    except IntegrityError:
-        return False  # a concurrent run made it first
-    return True
+    """Analyse the learner after a completed session. Safe to run twice: one report a session."""
+    session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()
+    return session is not None and analyze(session) is not None
 
 
 @shared_task(name="coach.tasks.sweep_unqueued_sessions")

@@ -50,14 +50,22 @@ class Outcome:
     next_open: bool
 
 
-def start_session(*, lesson: Lesson, user: Any, guest_key: str = "") -> PracticeSession:
+def start_session(
+    *,
+    lesson: Lesson | None,
+    user: Any,
+    guest_key: str = "",
+    text: str = "",
+    target_wpm: int = 0,
+) -> PracticeSession:
+    """A session on a lesson, or (lesson None) on a text of its own such as a coach exercise."""
     return PracticeSession.objects.create(
         user=user if user.is_authenticated else None,
         guest_key="" if user.is_authenticated else guest_key,
         lesson=lesson,
-        text=lesson.text,
-        skip_indent=lesson.course.is_code,
-        target_wpm=lesson.target_wpm,
+        text=lesson.text if lesson else text,
+        skip_indent=lesson.course.is_code if lesson else False,
+        target_wpm=lesson.target_wpm if lesson else target_wpm,
     )
 
 

@@ -229,6 +229,18 @@ WIDGET_RATE_LIMITS = {
     "keystrokes": int(os.environ.get("RATE_LIMIT_BATCHES_PER_MINUTE", "240")),
     "complete": int(os.environ.get("RATE_LIMIT_COMPLETIONS_PER_MINUTE", "60")),
 }
+# Per learner and minute on the coach's generation and chat.
+COACH_RATE_LIMITS = {
+    "exercise": int(os.environ.get("RATE_LIMIT_EXERCISES_PER_MINUTE", "10")),
+    "chat": int(os.environ.get("RATE_LIMIT_CHAT_PER_MINUTE", "10")),
+}
+
+# --- The LLM coach: any OpenAI-compatible server; without these the built-in coach answers. ---
+OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
+OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_TIMEOUT = os.environ.get("OPENAI_TIMEOUT", "4")
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

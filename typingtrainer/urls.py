@@ -21,6 +21,7 @@ urlpatterns = [
     path("stats/", include("stats.urls")),
     path("billing/", include("billing.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("coach/", include("coach.urls")),
     path("", include("lessons.urls")),
     path("admin/", admin.site.urls),
 ]

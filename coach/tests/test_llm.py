@@ -25,13 +25,16 @@ from coach.tests.conftest import FakeOpenAI, fail, hang, malformed, reply, strea
 
 FINDINGS = [
     Finding(
-        kind="missed_key",
-        key="r",
-        message="r: missed 6 of 40 times, most often typed as t (4×).",
+        kind="weak_key",
+        message="r: 15 % errors over 40 presses, most often typed as t.",
         weight=6.15,
+        focus_keys=("r",),
     ),
     Finding(
-        kind="slow_key", key="j", message="j: 520 ms on average before you find it.", weight=1.3
+        kind="slow_key",
+        message="j: 520 ms on average over 40 presses.",
+        weight=1.3,
+        focus_keys=("j",),
     ),
 ]
 SUMMARY = "12 sessions this week; 38 WPM; accuracy 94.5 %; target 45 WPM."

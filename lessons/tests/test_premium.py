@@ -38,7 +38,12 @@ def test_a_free_learner_gets_a_403_page_explaining_premium(client, learner, prem
     assert "part of Premium" in start.json()["error"]
 
 
-def test_a_subscriber_opens_premium_lessons_and_courses(client, learner, premium_lesson, subscribe):
+def test_a_subscriber_opens_premium_lessons_and_courses(
+    client,
+    learner,
+    premium_lesson,
+    subscribe,  # noqa: F811 — the fixture imported above
+):
     subscribe(learner)
     client.force_login(fresh(learner))
     assert client.get(f"/lessons/{premium_lesson.pk}/").status_code == 200

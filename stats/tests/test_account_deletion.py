@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from allauth.account.models import EmailAddress
 
-from coach.models import SessionReport
+from coach.models import Report
 from conftest import PASSWORD
 from lessons.models import EarnedAchievement, KeystrokeBatch, LessonProgress, PracticeSession
 from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat, WeeklyEmail
@@ -20,7 +20,7 @@ OWNED = (
     KeystrokeBatch,
     LessonProgress,
     EarnedAchievement,
-    SessionReport,
+    Report,
     KeyStat,
     KeyConfusion,
     BigramStat,
@@ -63,7 +63,7 @@ def test_deleting_removes_the_learner_and_everything_theirs_and_logs_out(
     EmailAddress.objects.create(user=learner, email=learner.email, verified=True, primary=True)
     WeeklyEmail.objects.create(user=learner, week="2025-03-10")
     before = {model: model.objects.count() for model in OWNED}
-    assert all(before[model] for model in (PracticeSession, KeyStat, DailyStat, SessionReport))
+    assert all(before[model] for model in (PracticeSession, KeyStat, DailyStat, Report))
 
     response = client.post("/accounts/delete/", {"password": PASSWORD}, follow=True)
 

@@ -1,0 +1,234 @@
+"""The coach's workflows: analyse after a session, make an exercise, answer a question.
+Reads the statistics' aggregates (never a learner's raw history), so each is bounded."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ExpressionWrapper, F, FloatField
+from django.utils import timezone
+
+from billing.entitlements import is_premium
+from courses.layouts import LAYOUTS
+from lessons.models import PracticeSession
+from stats.aggregates import shown_key
+from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat
+
+from . import llm
+from .analysis import BigramFigures, Confusion, Finding, Snapshot, findings
+from .exercises import ExerciseRequest
+from .models import ChatMessage, Exercise, Report
+
+log = logging.getLogger(__name__)
+
+FREE_EXERCISES_PER_DAY = 3
+CHAT_HISTORY = 12
+LLM_NOTE = (
+    "I'm the built-in coach: I answer from your statistics. The full coach, which answers "
+    "anything about your typing, needs the LLM to be configured."
+)
+
+
+class LimitReached(Exception):
+    """The learner used today's allowance; the message says what Premium adds."""
+
+
+def snapshot_for(user: Any) -> Snapshot:
+    """Everything the coach reads, in five bounded queries."""
+    keys = [stat.as_figures() for stat in KeyStat.objects.filter(user=user)]
+    mean = ExpressionWrapper(F("time_sum_ms") * 1.0 / F("time_count"), output_field=FloatField())
+    bigrams = [
+        BigramFigures(b.previous + b.char, b.count, b.errors, b.time_sum_ms, b.time_count)
+        for b in BigramStat.objects.filter(user=user, time_count__gte=20)
+        .annotate(mean=mean)
+        .order_by("-mean")[:10]
+    ]
+    confusions = [
+        Confusion(c.expected, c.typed, c.count)
+        for c in KeyConfusion.objects.filter(user=user).order_by("-count")[:20]
+    ]
+    recent = list(
+        DailyStat.objects.filter(user=user, date__gte=timezone.now().date() - timedelta(days=14))
+    )
+    sessions = sum(day.sessions for day in recent)
+    keystrokes = sum(day.keystrokes for day in recent)
+    last = (
+        PracticeSession.objects.counted()
+        .filter(user=user)
+        .order_by("-completed_at")
+        .values_list("target_wpm", flat=True)
+        .first()
+    )
+    return Snapshot(
+        keys=keys,
+        bigrams=bigrams,
+        confusions=confusions,
+        recent_wpm=sum(d.wpm_tenths_sum for d in recent) / sessions / 10 if sessions else None,
+        recent_accuracy=100 * (keystrokes - sum(d.errors for d in recent)) / keystrokes
+        if keystrokes
+        else None,
+        target_wpm=last,
+    )
+
+
+def stats_summary(snapshot: Snapshot) -> str:
+    """The learner's statistics in one paragraph for the LLM: figures only, never who they are."""
+    parts = []
+    if snapshot.recent_wpm is not None:
+        parts.append(f"recent speed {snapshot.recent_wpm:.0f} WPM")
+    if snapshot.recent_accuracy is not None:
+        parts.append(f"recent accuracy {snapshot.recent_accuracy:.1f} %")
+    if snapshot.target_wpm:
+        parts.append(f"current lesson target {snapshot.target_wpm} WPM")
+    weak = sorted((k for k in snapshot.keys if k.weak), key=lambda k: -k.severity)[:5]
+    if weak:
+        parts.append("weak keys " + ", ".join(f"{k.label} ({k.weakness})" for k in weak))
+    return "; ".join(parts) or "no sessions typed yet"
+
+
+def current_findings(user: Any) -> list[Finding]:
+    return findings(snapshot_for(user), LAYOUTS[user.keyboard_layout])
+
+
+def analyze(session: PracticeSession) -> Report | None:
+    """The report for a completed session, made once: None if it exists or does not count."""
+    user = session.user
+    if user is None or session.flagged or not session.is_completed:
+        return None
+    snapshot = snapshot_for(user)
+    found = findings(snapshot, LAYOUTS[user.keyboard_layout])
+    advice = " ".join(finding.message for finding in found[:3])
+    source = Report.Source.BUILT_IN
+    settings = llm.llm_settings()
+    if settings is not None:
+        try:
+            advice = llm.phrase_advice(
+                settings, findings=found, stats_summary=stats_summary(snapshot)
+            )
+            source = Report.Source.LLM
+        except llm.LLMUnavailable as exc:
+            log.warning("LLM phrasing failed, using the built-in advice: %s", exc)
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                user=user,
+                session=session,
+                findings=[finding.as_dict() for finding in found],
+                advice=advice,
+                source=source,
+            )
+    except IntegrityError:
+        return None  # a concurrent run made it first
+
+
+def exercises_left_today(user: Any) -> int | None:
+    """How many generated exercises a Free learner has left today; None for Premium."""
+    if is_premium(user):
+        return None
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    made = Exercise.objects.filter(user=user, created_at__gte=start).count()
+    return max(0, FREE_EXERCISES_PER_DAY - made)
+
+
+def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:
+    """A new exercise aimed at `finding` (or the learner's weakest keys). Raises LimitReached."""
+    if exercises_left_today(user) == 0:
+        raise LimitReached(
+            f"You have used today's {FREE_EXERCISES_PER_DAY} generated exercises. Premium "
+            "makes as many as you like — or come back tomorrow."
+        )
+    if finding is None or not finding.practisable:
+        weakest = [f for f in current_findings(user) if f.practisable]
+        finding = weakest[0] if weakest else None
+    focus_keys = finding.focus_keys if finding else ()
+    focus_bigrams = finding.focus_bigrams if finding else ()
+    layout = user.keyboard_layout
+    capitals = KeyStat.objects.filter(user=user, char__in=["A", "E", "T", "О", "Т"], hits__gte=20)
+    request = ExerciseRequest(
+        language="ru" if layout == "jcuken" else "en",
+        layout=layout,
+        focus_keys=tuple(focus_keys),
+        focus_bigrams=tuple(focus_bigrams),
+        sentences=capitals.exists(),
+        seed=random.SystemRandom().randrange(2**31),
+    )
+    made = llm.llm_exercise(llm.llm_settings(), request)
+    focus = [shown_key(k) for k in made.focus_keys] + list(made.focus_bigrams)
+    return Exercise.objects.create(
+        user=user,
+        title="Exercise: " + (", ".join(focus) if focus else "common words"),
+        text=made.text,
+        focus_keys="".join(made.focus_keys),
+        focus_bigrams=" ".join(made.focus_bigrams),
+        source=made.source,
+    )
+
+
+LLM_DOWN_NOTE = (
+    "The full coach is unavailable right now, so this answer comes from your statistics."
+)
+
+
+def built_in_answer(
+    question: str, snapshot: Snapshot, found: list[Finding], *, note: str = LLM_NOTE
+) -> str:
+    """Answers to the common questions, from the learner's own figures."""
+    asked = question.lower()
+    weak = [f for f in found if f.kind in {"weak_key", "slow_key", "slow_pair"}]
+    if any(w in asked for w in ("weak", "key", "клавиш", "слаб")):
+        answer = (
+            "Your weakest spots: " + " ".join(f.message for f in weak[:3])
+            if weak
+            else "You have no weak keys yet — the coach needs about 20 presses of a key to judge."
+        )
+    elif any(w in asked for w in ("fast", "speed", "wpm", "quick", "скорост", "быстр")):
+        wpm = f"You type about {snapshot.recent_wpm:.0f} WPM. " if snapshot.recent_wpm else ""
+        answer = (
+            wpm + "Speed comes from accuracy and rhythm: keep your eyes on the screen, type at "
+            "an even pace you can hold without mistakes, and raise it a little each session."
+        )
+    elif any(w in asked for w in ("accura", "mistake", "error", "ошиб", "точн")):
+        acc = (
+            f"Your recent accuracy is {snapshot.recent_accuracy:.1f} %. "
+            if snapshot.recent_accuracy is not None
+            else ""
+        )
+        answer = (
+            acc + "Slow down until you make almost no mistakes, return each finger to the home "
+            "row, and practise the keys you miss most."
+        )
+    else:
+        top = found[0].message if found else "Type a few lessons so I can see how you type."
+        answer = f"Today I'd practise this: {top}"
+    return f"{answer}\n\n{note}"
+
+
+def ask(*, user: Any, question: str) -> ChatMessage:
+    """Store the question, answer it (LLM when configured, else built-in), store the answer."""
+    question = question.strip()[:1000]
+    history = [
+        (m.role, m.text)
+        for m in reversed(
+            ChatMessage.objects.filter(user=user).order_by("-created_at", "-id")[:CHAT_HISTORY]
+        )
+    ]
+    ChatMessage.objects.create(user=user, role=ChatMessage.Role.LEARNER, text=question)
+    snapshot = snapshot_for(user)
+    settings = llm.llm_settings()
+    answer = None
+    if settings is not None:
+        try:
+            answer = llm.chat_reply(
+                settings, history=history, question=question, stats_summary=stats_summary(snapshot)
+            )
+        except llm.LLMUnavailable as exc:
+            log.warning("LLM chat failed, answering with the built-in coach: %s", exc)
+    if answer is None:
+        found = findings(snapshot, LAYOUTS[user.keyboard_layout])
+        note = LLM_NOTE if settings is None else LLM_DOWN_NOTE
+        answer = built_in_answer(question, snapshot, found, note=note)
+    return ChatMessage.objects.create(user=user, role=ChatMessage.Role.COACH, text=answer)

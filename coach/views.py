@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from billing.entitlements import is_premium
+from courses.layouts import LAYOUTS
+from lessons.attempts import start_session
+from typingtrainer.http import LearnerHttpRequest as HttpRequest
+from typingtrainer.ratelimit import allow
+
+from . import llm
+from .analysis import Finding
+from .coaching import (
+    LimitReached,
+    ask,
+    current_findings,
+    exercises_left_today,
+    make_exercise,
+    snapshot_for,
+)
+from .models import ChatMessage, Exercise, Report
+
+MAX_QUESTION = 1000
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    report = Report.objects.filter(user=request.user).order_by("-created_at").first()
+    found = report.finding_list() if report else current_findings(request.user)
+    return render(
+        request,
+        "coach/home.html",
+        {
+            "report": report,
+            "findings": found,
+            "exercises": Exercise.objects.filter(user=request.user).order_by("-created_at")[:5],
+            "chat_messages": list(ChatMessage.objects.filter(user=request.user))[-30:],
+            "premium": is_premium(request.user),
+            "exercises_left": exercises_left_today(request.user),
+            "llm_configured": llm.llm_settings() is not None,
+        },
+    )
+
+
+def _requested_focus(request: HttpRequest) -> Finding | None:
+    """The keys a "Practise this" button asked for, if they are typeable on the layout."""
+    typeable = LAYOUTS[request.user.keyboard_layout].typeable
+    keys = tuple(ch for ch in request.POST.get("keys", "")[:5] if ch in typeable)
+    pairs = tuple(
+        pair
+        for pair in request.POST.get("pairs", "").split()[:3]
+        if len(pair) == 2 and all(ch in typeable for ch in pair)
+    )
+    if not keys and not pairs:
+        return None
+    return Finding("practice", "", 0, focus_keys=keys, focus_bigrams=pairs)
+
+
+@login_required
+@require_POST
+def new_exercise(request: HttpRequest) -> HttpResponse:
+    if not allow(f"exercise:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["exercise"]):
+        messages.error(request, "You are making exercises very fast: wait a minute.")
+        return redirect("coach:home")
+    try:
+        exercise = make_exercise(user=request.user, finding=_requested_focus(request))
+    except LimitReached as exc:
+        messages.error(request, str(exc))
+        return redirect("coach:home")
+    return redirect("coach:exercise", exercise.pk)
+
+
+@login_required
+def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    exercise = get_object_or_404(Exercise, pk=pk, user=request.user)
+    layout = LAYOUTS[request.user.keyboard_layout]
+    return render(
+        request,
+        "coach/exercise.html",
+        {"exercise": exercise, "layout": layout.as_json(), "widget_key": f"x{exercise.pk}"},
+    )
+
+
+@login_required
+@require_POST
+def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
+    exercise = Exercise.objects.filter(pk=pk, user=request.user).first()
+    if exercise is None:
+        return JsonResponse({"error": "No such exercise."}, status=404)
+    recent = snapshot_for(request.user).recent_wpm or 25
+    session = start_session(
+        lesson=None,
+        user=request.user,
+        text=exercise.text,
+        target_wpm=max(10, round(recent * 1.1)),
+    )
+    return JsonResponse({"session": str(session.pk)}, status=201)
+
+
+@login_required
+@require_POST
+def chat(request: HttpRequest) -> HttpResponse:
+    status, error = 200, ""
+    question = request.POST.get("question", "").strip()
+    if not is_premium(request.user):
+        status, error = 403, "Chat with the coach is part of Premium."
+    elif not question:
+        status, error = 400, "Type a question first."
+    elif len(question) > MAX_QUESTION:
+        status, error = 400, f"Questions are limited to {MAX_QUESTION} characters."
+    elif not allow(f"chat:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
+        status, error = 429, "That's a lot of questions: wait a minute and ask again."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            ask(user=request.user, question=question)
+        return redirect("/coach/#chat")
+    if error:
+        response = render(request, "coach/home.html#chat-error", {"error": error}, status=status)
+        response["HX-Retarget"] = "#chat-status"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    answer = ask(user=request.user, question=question)
+    exchange = list(
+        ChatMessage.objects.filter(user=request.user, pk__lte=answer.pk).order_by("-pk")[:2]
+    )
+    return render(
+        request,
+        "coach/home.html#exchange",
+        {"chat_messages": exchange[::-1], "clear_question": True},
+    )
