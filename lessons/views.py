@@ -138,8 +138,11 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 
 def _session_for(request: HttpRequest, session_id: Any) -> PracticeSession | None:
     """The requester's own session, or None (answered as 404, whoever owns it)."""
-    session = PracticeSession.objects.filter(pk=session_id).first()
-    if session is None or not session.belongs_to(request.user, request.session.get(GUEST_KEY)):
+    try:
+        session = PracticeSession.objects.get(pk=session_id)
+    except PracticeSession.DoesNotExist:
+        return None
+    if not session.belongs_to(request.user, request.session.get(GUEST_KEY)):
         return None
     return session
 

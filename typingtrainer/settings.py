@@ -100,7 +100,7 @@ if DATABASE_URL:
         # Native psycopg pool; a new connection per request costs 5x the throughput.
         default_db["OPTIONS"] = {
             "pool": {
-                "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+                "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
                 "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
                 "timeout": 10,
             }
@@ -246,6 +246,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read on every widget request: from the cache (Redis in production), written
+# through to the database so a cache flush logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Billing (Stripe via dj-stripe) ---
 # Billing is on when STRIPE_SECRET_KEY is set; without it the billing page says it is not
