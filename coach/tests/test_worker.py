@@ -81,14 +81,13 @@ def worker():
         text=True,
     )
     eager, broker = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager = False
-    app.conf.broker_url = BROKER
-    app._pool = None  # publish through the new broker
+    app.conf.update(task_always_eager=False, broker_url=BROKER)
+    app._pool = None  # type: ignore[attr-defined]  # publish through the new broker
     try:
         yield process
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = eager, broker
-        app._pool = None
+        app.conf.update(task_always_eager=eager, broker_url=broker)
+        app._pool = None  # type: ignore[attr-defined]
         process.terminate()
         output, _ = process.communicate(timeout=30)
         print(output[-4000:])
