@@ -205,3 +205,22 @@ def test_filtering_with_htmx_answers_the_results_fragment(client, learner, lesso
     assert "<html" not in html
     assert "<form" not in html
     assert rows(html) == ["33.0"]
+
+
+def test_a_session_without_a_lesson_is_listed_as_an_exercise(client, learner, lesson1):
+    PracticeSession.objects.create(
+        user=learner,
+        lesson=None,
+        text="fjfj jfjf",
+        target_wpm=20,
+        status="completed",
+        completed_at=datetime(2025, 3, 1, tzinfo=UTC),
+        wpm=30,
+        accuracy=99,
+        rating=3,
+        duration_ms=5000,
+    )
+    client.force_login(learner)
+    html = text(client.get("/stats/history/"))
+    assert '<span class="muted">Exercise</span>' in html
+    assert rows(html) == ["30.0"]

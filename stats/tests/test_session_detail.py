@@ -63,3 +63,28 @@ def test_a_flagged_session_says_it_does_not_count(client, learner, course):
     assert "does not count towards your statistics" in text(
         client.get(f"/stats/sessions/{session.pk}/")
     )
+
+
+def test_an_exercise_without_a_lesson_has_its_breakdown_too(client, learner):
+    from lessons.models import KeystrokeBatch
+
+    text_typed = "fjfj jfjf"
+    session = PracticeSession.objects.create(
+        user=learner,
+        lesson=None,
+        text=text_typed,
+        target_wpm=20,
+        status="completed",
+        wpm=30,
+        accuracy=100,
+        errors=0,
+        keystrokes=9,
+        duration_ms=1600,
+        rating=3,
+    )
+    KeystrokeBatch.objects.create(session=session, seq=0, keys=typed_keys(text_typed))
+    client.force_login(learner)
+    html = text(client.get(f"/stats/sessions/{session.pk}/"))
+    assert "<h1> Exercise </h1>" in html
+    assert "Type it again" not in html
+    assert '<kbd>j</kbd> </th> <td class="num">4</td>' in html
