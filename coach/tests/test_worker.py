@@ -20,7 +20,7 @@ from typingtrainer.celery import app
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER = "redis://127.0.0.1:6379/12"
+LOCAL_BROKER = "redis://127.0.0.1:6379/12"
 
 
 def redis_answers() -> bool:
@@ -42,16 +42,25 @@ def database_url() -> str:
     return f"sqlite:///{name}"
 
 
+def _forget_connections() -> None:
+    """Celery caches its producer pool; drop it so publishing follows the broker URL."""
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def worker():
     if not redis_answers():
         if os.environ.get("CI"):
             pytest.fail("Redis must answer in CI")
         pytest.skip("Redis is not running on 127.0.0.1:6379")
+    # The broker this process already publishes to when it is Redis (CI); else a local one.
+    configured = str(app.conf.broker_url or "")
+    broker = configured if configured.startswith("redis://") else LOCAL_BROKER
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": BROKER,
+        "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     subprocess.run(
@@ -80,14 +89,14 @@ def worker():
         stderr=subprocess.STDOUT,
         text=True,
     )
-    eager, broker = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(task_always_eager=False, broker_url=BROKER)
-    app._pool = None  # type: ignore[attr-defined]  # publish through the new broker
+    eager = app.conf.task_always_eager
+    app.conf.update(task_always_eager=False, broker_url=broker)
+    _forget_connections()
     try:
         yield process
     finally:
-        app.conf.update(task_always_eager=eager, broker_url=broker)
-        app._pool = None  # type: ignore[attr-defined]
+        app.conf.update(task_always_eager=eager, broker_url=configured)
+        _forget_connections()
         process.terminate()
         output, _ = process.communicate(timeout=30)
         print(output[-4000:])
