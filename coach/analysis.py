@@ -9,11 +9,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from courses.layouts import FINGER_NAMES, Layout
-from stats.aggregates import KeyFigures, shown_key
+from stats.aggregates import (
+    WEAK_ERROR_PERCENT,
+    WEAK_MEAN_MS,
+    WEAK_MIN_SAMPLES,
+    KeyFigures,
+    shown_key,
+)
 
-MIN_SAMPLES = 20
-SLOW_BIGRAM_MS = 400
-CONFUSION_MIN_SHARE = 0.05
+# The statistics' weak-key rule (DESIGN §5) is the coach's too; pairs are judged like keys.
+MIN_SAMPLES = WEAK_MIN_SAMPLES
+SLOW_BIGRAM_MS = WEAK_MEAN_MS
 MAX_FINDINGS = 6
 
 
@@ -96,7 +102,7 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
         if key.hits < MIN_SAMPLES:
             continue
         rate = key.error_rate
-        if rate * 100 > 15:
+        if rate * 100 > WEAK_ERROR_PERCENT:
             evidence = f"{key.label}: {rate * 100:.0f} % errors over {key.hits} presses"
             instead = confused.get(key.char)
             if instead is not None:
@@ -107,13 +113,13 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
             found.append(
                 Finding("weak_key", evidence + ".", weight=rate * 10 + 2, focus_keys=(key.char,))
             )
-        elif key.time_count >= MIN_SAMPLES and (key.mean_ms or 0) > 400:
+        elif key.time_count >= MIN_SAMPLES and (key.mean_ms or 0) > WEAK_MEAN_MS:
             found.append(
                 Finding(
                     "slow_key",
                     f"{key.label}: {key.mean_ms:.0f} ms on average over {key.time_count} "
                     f"presses — {_reach(key.char, layout) or 'find it without looking'}.",
-                    weight=(key.mean_ms or 0) / 400,
+                    weight=(key.mean_ms or 0) / WEAK_MEAN_MS,
                     focus_keys=(key.char,),
                 )
             )
