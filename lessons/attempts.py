@@ -91,21 +91,15 @@ def _insert_batch(session: PracticeSession, seq: int, keys: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: True when the row is new. One statement and one round
     trip on the hottest path, where a transaction around the ORM's insert took three."""
     meta = KeystrokeBatch._meta
-    values = {
-        "session": session.pk,
-        "seq": seq,
-        "keys": keys,
-        "received_at": timezone.now(),
-    }
+    fields = {field.name: field for field in meta.concrete_fields}
+    values = {"session": session.pk, "seq": seq, "keys": keys, "received_at": timezone.now()}
     qn = connection.ops.quote_name
-    columns = [qn(meta.get_field(name).column) for name in values]
-    params = [
-        meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
-    ]
-    conflict = f"{qn(meta.get_field('session').column)}, {qn(meta.get_field('seq').column)}"
+    columns = ", ".join(qn(fields[name].column) for name in values)
+    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+    conflict = ", ".join(qn(fields[name].column) for name in ("session", "seq"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "
+            f"INSERT INTO {qn(meta.db_table)} ({columns}) "
             f"VALUES ({', '.join(['%s'] * len(params))}) "
             f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {qn(meta.pk.column)}",
             params,

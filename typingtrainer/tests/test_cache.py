@@ -31,7 +31,7 @@ def test_the_django_cache_api_still_works(redis_cache):
     redis_cache.set("greeting", {"text": "hello"}, 30)
     assert redis_cache.get("greeting") == {"text": "hello"}
     assert redis_cache.add("greeting", "other") is False
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not found"):
         redis_cache.incr("missing")
     redis_cache.set("n", 1)
     assert redis_cache.incr("n") == 2
