@@ -20,7 +20,7 @@ from stats.recording import record_session
 from typingtrainer.celery import app as celery_app
 
 from . import scoring
-from .access import next_lesson
+from .access import UNLOCK_RATING, next_lesson
 from .achievements import CATALOGUE, STREAK_DAYS, Achievement, Facts, earned
 from .models import EarnedAchievement, KeystrokeBatch, LessonProgress, PracticeSession
 
@@ -114,7 +114,11 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
     if not isinstance(batches, int) or isinstance(batches, bool) or not 0 < batches < 100_000:
         raise scoring.BatchError('"batches" must be a positive integer')
     with transaction.atomic():
-        session = PracticeSession.objects.select_for_update().get(pk=session.pk)
+        session = (
+            PracticeSession.objects.select_for_update(of=("self",))
+            .select_related("user", "lesson")
+            .get(pk=session.pk)
+        )
         if session.is_completed:
             return _outcome(session, list(session.achievements.values_list("code", flat=True)))
         stored = list(session.batches.order_by("seq").values_list("seq", "keys"))
@@ -138,12 +142,29 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
             raise Unscorable(f"The keystrokes do not match the lesson text: {exc}") from exc
         _store_result(session, result)
         codes: list[str] = []
+        best_rating = None
         if not session.flagged and session.user_id is not None:
             # Statistics first: the streak and hours-typed achievements read them.
             record_session(session=session, replay=replay)
-            codes = _record_progress(session)
+            codes, best_rating = _record_progress(session)
     transaction.on_commit(lambda: queue_analysis(session.pk))
-    return _outcome(session, codes)
+    return _outcome(session, codes, best_rating)
+
+
+RESULT_FIELDS = [
+    "status",
+    "completed_at",
+    "wpm",
+    "raw_wpm",
+    "accuracy",
+    "errors",
+    "keystrokes",
+    "duration_ms",
+    "flagged",
+    "flag_reason",
+    "rating",
+    "improvement",
+]
 
 
 def _store_result(session: PracticeSession, result: scoring.Result) -> None:
@@ -160,28 +181,35 @@ def _store_result(session: PracticeSession, result: scoring.Result) -> None:
     # A flagged result earns no stars.
     session.rating = 0 if result.flagged else result.rating
     session.improvement = _improvement(session)
-    session.save()
+    session.save(update_fields=RESULT_FIELDS)
 
 
 def _improvement(session: PracticeSession) -> float | None:
     """WPM difference to the previous completed session of the same lesson, else of any."""
-    owner = Q(user=session.user) if session.user_id else Q(user=None, guest_key=session.guest_key)
+    if session.wpm is None:
+        return None
+    owner = (
+        Q(user_id=session.user_id) if session.user_id else Q(user=None, guest_key=session.guest_key)
+    )
     earlier = (
         PracticeSession.objects.counted()
         .filter(owner)
         .exclude(pk=session.pk)
         .order_by("-completed_at")
+        .values_list("wpm", flat=True)
     )
     previous = earlier.filter(lesson=session.lesson).first() or earlier.first()
-    if previous is None or previous.wpm is None or session.wpm is None:
+    if previous is None:
         return None
-    return round(session.wpm - previous.wpm, 1)
+    return round(session.wpm - previous, 1)
 
 
-def _record_progress(session: PracticeSession) -> list[str]:
-    """Lesson progress, unlocks and achievements for a counted session. Returns new codes."""
+def _record_progress(session: PracticeSession) -> tuple[list[str], int | None]:
+    """Lesson progress, unlocks and achievements for a counted session. Returns the new
+    achievement codes and the lesson's best rating (None for a session without a lesson)."""
     assert session.user_id is not None
     assert session.wpm is not None
+    best_rating = None
     if session.lesson_id is not None:
         progress, _ = LessonProgress.objects.select_for_update().get_or_create(
             user_id=session.user_id, lesson_id=session.lesson_id
@@ -191,6 +219,7 @@ def _record_progress(session: PracticeSession) -> list[str]:
         progress.best_accuracy = max(progress.best_accuracy, session.accuracy or 0)
         progress.attempts = F("attempts") + 1
         progress.save()
+        best_rating = progress.best_rating
     facts = Facts(
         wpm=session.wpm,
         accuracy=session.accuracy or 0,
@@ -208,7 +237,7 @@ def _record_progress(session: PracticeSession) -> list[str]:
         [EarnedAchievement(user_id=session.user_id, code=code, session=session) for code in new],
         ignore_conflicts=True,
     )
-    return new
+    return new, best_rating
 
 
 def _streak_days(session: PracticeSession) -> int:
@@ -224,18 +253,26 @@ def _streak_days(session: PracticeSession) -> int:
 def _course_finished(session: PracticeSession) -> bool:
     if session.lesson is None:
         return False
-    lessons = Lesson.objects.filter(course_id=session.lesson.course_id, is_published=True)
-    done = LessonProgress.objects.filter(user=session.user, lesson__in=lessons).count()
-    return done == lessons.count()
+    return not (
+        Lesson.objects.filter(course_id=session.lesson.course_id, is_published=True)
+        .exclude(progress__user=session.user)
+        .exists()
+    )
 
 
-def _outcome(session: PracticeSession, codes: list[str]) -> Outcome:
+def _outcome(session: PracticeSession, codes: list[str], best_rating: int | None = None) -> Outcome:
+    """What the result card shows. `best_rating`: the lesson's best rating when the caller
+    has just written it, else it is read."""
     following = next_lesson(session.lesson) if session.lesson else None
     next_open = False
     if following is not None and session.user_id is not None:
-        next_open = LessonProgress.objects.filter(
-            user=session.user, lesson=session.lesson, best_rating__gte=2
-        ).exists()
+        if best_rating is None:
+            best_rating = (
+                LessonProgress.objects.filter(user_id=session.user_id, lesson=session.lesson)
+                .values_list("best_rating", flat=True)
+                .first()
+            )
+        next_open = (best_rating or 0) >= UNLOCK_RATING
     return Outcome(
         session=session,
         achievements=[CATALOGUE[code] for code in codes if code in CATALOGUE],
