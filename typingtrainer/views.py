@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from billing.checkout import BillingUnavailable
+from billing.closing import close_billing
 from courses.models import Course
 
 from .forms import DeleteAccountForm, SettingsForm
@@ -38,10 +40,20 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 def delete_account(request: LearnerHttpRequest) -> HttpResponse:
     """Delete the account and everything that belongs to it (sessions, keystrokes, progress,
-    statistics, achievements, email addresses: they all cascade), then log out."""
+    statistics, achievements, email addresses: they all cascade), then log out. A Premium
+    subscription is ended at Stripe first; when Stripe cannot be reached nothing is deleted."""
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = request.user
+        try:
+            close_billing(user)  # first: a subscription must never outlive its account
+        except BillingUnavailable:
+            form.add_error(
+                None,
+                "We could not reach Stripe to cancel your Premium subscription, so nothing was "
+                "deleted. Please try again in a few minutes.",
+            )
+            return render(request, "account/delete.html", {"form": form}, status=503)
         logout(request)
         user.delete()
         messages.success(request, "Your account and all of its data have been deleted.")

@@ -282,6 +282,7 @@ class FakeStripe:
             ("POST", r"/v1/customers", self._create_customer),
             ("GET", r"/v1/customers/([^/]+)", self._get("customer")),
             ("POST", r"/v1/customers/([^/]+)", self._update("customer")),
+            ("DELETE", r"/v1/customers/([^/]+)", self._delete_customer),
             ("GET", r"/v1/subscriptions/([^/]+)", self._get("subscription")),
             ("GET", r"/v1/products", self._list("product")),
             ("POST", r"/v1/products", self._create_product),
@@ -350,6 +351,18 @@ class FakeStripe:
         customer = self.customer(email=params.get("email", ""), metadata=params.get("metadata"))
         customer["name"] = params.get("name") or None
         return 200, customer
+
+    def _delete_customer(self, params: dict[str, Any], customer_id: str) -> tuple[int, Any]:
+        """As Stripe does: the customer is gone and its subscriptions end at once."""
+        customer = self.objects.get(customer_id)
+        if customer is None or customer.get("object") != "customer":
+            return _missing(customer_id)
+        now = int(time.time())
+        for subscription in self.of_type("subscription"):
+            if subscription["customer"] == customer_id and subscription["status"] != "canceled":
+                subscription.update(status="canceled", canceled_at=now, ended_at=now)
+        del self.objects[customer_id]
+        return 200, {"id": customer_id, "object": "customer", "deleted": True}
 
     def _create_product(self, params: dict[str, Any]) -> tuple[int, Any]:
         return 200, self.product(
@@ -448,12 +461,18 @@ class FakeStripe:
         return subscription
 
 
+NOUNS = {"cus": "customer", "sub": "subscription", "price": "price", "prod": "product"}
+
+
 def _missing(what: str) -> tuple[int, Any]:
+    """Stripe's 404, worded as Stripe words it ("No such customer: 'cus_…'"; dj-stripe reads
+    the wording)."""
+    noun = NOUNS.get(what.split("_", 1)[0], "object")
     return 404, {
         "error": {
             "type": "invalid_request_error",
             "code": "resource_missing",
-            "message": f"No such object: '{what}'",
+            "message": f"No such {noun}: '{what}'",
         }
     }
 
