@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from django import template
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from stats.charts import Chart
 
@@ -43,21 +44,27 @@ def signed(value: float | None) -> str:
 @register.simple_tag
 def chart_dots(chart: Chart) -> SafeString:
     """The chart's dots, each with its title (shown on hover). Written here rather than in a
-    template loop: a year has up to 365 of them and a loop costs ten times as much per dot."""
+    template loop, and with the standard library's escaping rather than `format_html`: a year
+    has up to 365 of them, and each of those costs several times as much per dot."""
     radius = chart.dot_radius
-    return format_html_join(
-        "",
-        '<circle class="chart-dot" cx="{}" cy="{}" r="{}"><title>{}</title></circle>',
-        ((dot.x, dot.y, radius, dot.title) for dot in chart.dots),
+    return mark_safe(  # numbers, and the titles escaped
+        "".join(
+            f'<circle class="chart-dot" cx="{dot.x}" cy="{dot.y}" r="{radius}">'
+            f"<title>{escape(dot.title)}</title></circle>"
+            for dot in chart.dots
+        )
     )
 
 
 @register.simple_tag
-def day_rows(rows: list[tuple[str, ...]]) -> SafeString:
+def day_rows(rows: list[tuple[object, ...]]) -> SafeString:
     """The rows of the per-day table under the chart (day, sessions, mean WPM, best WPM,
-    accuracy, time), for the same reason as `chart_dots`."""
-    return format_html_join(
-        "",
-        '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-        rows,
+    accuracy, time), for the same reasons as `chart_dots`."""
+    return mark_safe(  # every cell escaped
+        "".join(
+            f'<tr><th scope="row">{escape(str(day))}</th>'
+            + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells)
+            + "</tr>"
+            for day, *cells in rows
+        )
     )
