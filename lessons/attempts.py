@@ -218,19 +218,30 @@ def _record_progress(session: PracticeSession) -> tuple[list[str], int | None]:
         progress.best_wpm = max(progress.best_wpm, session.wpm)
         progress.best_accuracy = max(progress.best_accuracy, session.accuracy or 0)
         progress.attempts = F("attempts") + 1
-        progress.save()
+        progress.save(
+            update_fields=[
+                "best_rating",
+                "best_wpm",
+                "best_accuracy",
+                "attempts",
+                "last_completed_at",
+            ]
+        )
         best_rating = progress.best_rating
+    have = set(
+        EarnedAchievement.objects.filter(user_id=session.user_id).values_list("code", flat=True)
+    )
+    # The facts that take a query are only looked up while their achievement is still to earn.
     facts = Facts(
         wpm=session.wpm,
         accuracy=session.accuracy or 0,
         text_length=len(session.text),
         rating=session.rating or 0,
-        streak_days=_streak_days(session),
-        course_finished=_course_finished(session),
-        total_typed_ms=DailyStat.objects.total_typed_ms(session.user_id),
-    )
-    have = set(
-        EarnedAchievement.objects.filter(user_id=session.user_id).values_list("code", flat=True)
+        streak_days=0 if "streak_7" in have else _streak_days(session),
+        course_finished="course_finished" not in have and _course_finished(session),
+        total_typed_ms=(
+            0 if "ten_hours" in have else DailyStat.objects.total_typed_ms(session.user_id)
+        ),
     )
     new = sorted(earned(facts) - have, key=list(CATALOGUE).index)
     EarnedAchievement.objects.bulk_create(
