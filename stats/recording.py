@@ -4,16 +4,18 @@ keystroke batches (`rebuild_user`, behind `manage.py rebuild_stats`).
 
 Increments are upserts, `INSERT ... ON CONFLICT (...) DO UPDATE SET n = n + EXCLUDED.n`, one
 statement per table (PostgreSQL and SQLite both speak it; on PostgreSQL the rows go in as one
-array per column): two sessions of one learner completing
+JSON document): two sessions of one learner completing
 at once both land, in full, because the database applies each increment to the row as the other
 transaction left it. Rows go in a fixed order so concurrent upserts lock them in the same order.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
 from lessons import scoring
@@ -162,13 +164,21 @@ def _upserts(
     upsert = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
     insert = f"INSERT INTO {table} ({', '.join(columns)})"
     if connection.vendor == "postgresql":
-        # One array per column: a few parameters however many rows, which keeps psycopg's query
-        # building and the server's parsing short for the ~300 key pairs of a session.
-        arrays = ", ".join(f"%s::{_db_type(model, name)}[]" for name in names)
+        # All rows as one JSON parameter: psycopg binds on the client, and a JSON string is
+        # quoted in one go where arrays are adapted element by element (~300 key pairs a
+        # session, six columns each).
+        record = ", ".join(
+            f"{column} {_db_type(model, name)}" for name, column in zip(names, columns, strict=True)
+        )
+        document = json.dumps(
+            [{_column(model, name): row[name] for name in names} for row in rows],
+            ensure_ascii=False,
+            cls=DjangoJSONEncoder,  # dates
+        )
         return [
             (
-                f"{insert} SELECT * FROM unnest({arrays}) {upsert}",
-                [[row[name] for row in rows] for name in names],
+                f"{insert} SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}) {upsert}",
+                [document],
             )
         ]
     row_sql = "(" + ", ".join(["%s"] * len(names)) + ")"
