@@ -170,8 +170,9 @@ def _upserts(
         record = ", ".join(
             f"{column} {_db_type(model, name)}" for name, column in zip(names, columns, strict=True)
         )
+        raw = [_column(model, name) for name in names]
         document = json.dumps(
-            [{_column(model, name): row[name] for name in names} for row in rows],
+            [dict(zip(raw, [row[name] for name in names], strict=True)) for row in rows],
             ensure_ascii=False,
             cls=DjangoJSONEncoder,  # dates
         )
