@@ -8,5 +8,5 @@ from .weekly import send_due_weekly_emails
 
 @shared_task(name="stats.tasks.send_weekly_progress_emails")
 def send_weekly_progress_emails() -> int:
-    """Hourly: the weekly email for learners for whom it is now Monday 08:00–08:59."""
+    """Hourly: the weekly email for learners for whom it is now Monday morning."""
     return send_due_weekly_emails(timezone.now())

@@ -1,8 +1,9 @@
 """The weekly progress email: on Monday morning in each learner's time zone, last week's
 minutes, sessions, speed trend and weak keys. Beat runs `send_due_weekly_emails` every hour; a
-learner is due while it is Monday 08:00–08:59 where they live, has the email on, has a verified
-address and has not had this week's email yet (the `WeeklyEmail` row is the claim, so a second
-run in the same hour, or a second beat, sends nothing)."""
+learner is due while it is Monday 08:00–11:59 where they live, has the email on, has a verified
+address and has not had this week's email yet (the `WeeklyEmail` row is the claim, so the later
+runs of the morning, or a second beat, send nothing; and an hour missed while beat or the mail
+server was down is made up by the next one)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .models import DailyStat, KeyStat, WeeklyEmail
 log = logging.getLogger(__name__)
 
 SEND_WEEKDAY = 0  # Monday
-SEND_HOUR = 8
+SEND_HOURS = range(8, 12)  # Monday morning, local time
 WEAK_KEYS_SHOWN = 5
 
 
@@ -51,11 +52,11 @@ class WeekSummary:
 
 def is_send_time(now: datetime, zone_name: str) -> bool:
     local = now.astimezone(time_zone(zone_name))
-    return local.weekday() == SEND_WEEKDAY and local.hour == SEND_HOUR
+    return local.weekday() == SEND_WEEKDAY and local.hour in SEND_HOURS
 
 
 def due_learners(now: datetime) -> QuerySet[User]:
-    """Learners for whom it is now Monday 08:00–08:59, who want the email and can get it."""
+    """Learners for whom it is now Monday morning, who want the email and can get it."""
     wanting = User.objects.filter(is_active=True, weekly_email=True)
     zones = set(wanting.values_list("time_zone", flat=True).distinct())
     due_zones = [zone for zone in zones if is_send_time(now, zone)]
@@ -125,7 +126,7 @@ def send_weekly_email(user: User, *, now: datetime) -> bool:
     try:
         message.send()
     except Exception:
-        claim.delete()  # not sent: the next run this hour may try again
+        claim.delete()  # not sent: the next run this morning tries again
         raise
     return True
 

@@ -143,7 +143,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coach.tasks.sweep_unqueued_sessions",
         "schedule": 300.0,
     },
-    # Hourly; each learner gets it on Monday 08:00–08:59 in their own time zone, once a week.
+    # Hourly; each learner gets it once, Monday 08:00–11:59 in their own time zone.
     "send-weekly-progress-emails": {
         "task": "stats.tasks.send_weekly_progress_emails",
         "schedule": crontab(minute=5),
