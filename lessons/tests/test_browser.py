@@ -132,3 +132,28 @@ def test_a_russian_lesson_typed_with_cyrillic_key_events(page, live_server, lear
     assert session.status == "completed"
     assert session.errors == 0
     assert session.accuracy == 100.0
+
+
+def test_a_code_lesson_enter_types_the_newline_and_the_indentation_is_skipped(
+    page, live_server, learner
+):
+    course = Course.objects.create(
+        slug="py", title="Python", description="-", language="python", is_published=True
+    )
+    text = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))"
+    lesson = Lesson.objects.create(course=course, position=1, title="Functions", text=text)
+    log_in(page, live_server, learner)
+    open_lesson(page, live_server, lesson)
+    # What a learner types: each line's own characters and Enter, never the indentation.
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(TYPING_DELAY_MS)
+        page.keyboard.type(line.lstrip(" "), delay=TYPING_DELAY_MS)
+    page.locator("#result").wait_for(timeout=15_000)
+    session = PracticeSession.objects.get(user=learner)
+    assert session.status == "completed"
+    assert session.errors == 0
+    assert session.keystrokes == len(text) - 4  # the four spaces of indentation were skipped
+    keys = [key for batch in session.batches.order_by("seq") for key in batch.keys]
+    assert [key[1] for key in keys if key[1] == "\n"] == ["\n"] * 3
