@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -18,3 +19,11 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "typingtrainer.wsgi:application"
+
+
+def post_worker_init(worker: object) -> None:
+    """The app is loaded: move everything allocated so far (Django, the app, their modules:
+    ~187,000 objects) out of the garbage collector's sight, so that a full collection scans
+    only what requests allocate. Unfrozen, one full collection took ~110 ms here, a pause in
+    whichever request set it off; frozen, well under a millisecond."""
+    gc.freeze()
