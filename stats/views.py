@@ -286,7 +286,12 @@ def _parse_day(value: str) -> date | None:
 def history(request: HttpRequest) -> HttpResponse:
     user = request.user
     zone = time_zone(user.time_zone)
-    sessions = PracticeSession.objects.for_user(user).completed().select_related("lesson__course")
+    sessions = (
+        PracticeSession.objects.for_user(user)
+        .completed()
+        .select_related("lesson__course")
+        .defer("text", "lesson__text", "lesson__course__description")
+    )
     course_slug = request.GET.get("course", "")
     if course_slug:
         sessions = sessions.filter(lesson__course__slug=course_slug)
@@ -302,10 +307,13 @@ def history(request: HttpRequest) -> HttpResponse:
     if field is None:
         sort, field = "-date", "completed_at"
     descending = sort.startswith("-")
-    sessions = sessions.order_by(
-        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
-        "-completed_at",
-    )
+    if field == "completed_at":  # never empty on a completed session; the index has it in order
+        sessions = sessions.order_by("-completed_at" if descending else "completed_at")
+    else:
+        sessions = sessions.order_by(
+            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
+            "-completed_at",
+        )
     page = Paginator(sessions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = {
         key: value
