@@ -486,9 +486,17 @@ def print_results(runs: dict[str, list[Run]], rounds: int, connections: int) -> 
     )
 
     def row(
-        name: str, rps: float, p50: float, p90: float, p99: float, mx: float, bad: int, sock: int
+        label: str,
+        name: str,
+        rps: float,
+        p50: float,
+        p90: float,
+        p99: float,
+        mx: float,
+        bad: int,
+        sock: int,
     ) -> None:
-        keys = "-" if name.startswith(NAMES["c"]) else f"{rps * KEYS_PER_BATCH:.0f}"
+        keys = "-" if label == "c" else f"{rps * KEYS_PER_BATCH:.0f}"  # (c) sends no keys
         print(
             f"{name:44} {rps:8.1f} {keys:>9} {p50:7.2f} {p90:7.2f} "
             f"{p99:7.2f} {mx:7.1f} {bad:7d} {sock:8d}"
@@ -498,6 +506,7 @@ def print_results(runs: dict[str, list[Run]], rounds: int, connections: int) -> 
         for number, run in enumerate(series, start=1):
             name = NAMES[label] + (f" #{number}" if rounds > 1 else "")
             row(
+                label,
                 name,
                 run.rps,
                 run.p50_ms,
@@ -517,6 +526,7 @@ def print_results(runs: dict[str, list[Run]], rounds: int, connections: int) -> 
         print(f"medians over {len(a_runs)} rounds:")
         for label, series in runs.items():
             row(
+                label,
                 NAMES[label],
                 statistics.median(run.rps for run in series),
                 statistics.median(run.p50_ms for run in series),

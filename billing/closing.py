@@ -14,12 +14,12 @@ from .checkout import BillingUnavailable, is_configured
 logger = logging.getLogger(__name__)
 
 
-def close_billing(user: AbstractBaseUser) -> int:
+def close_billing(user: AbstractBaseUser) -> None:
     """Delete the learner's Stripe customers (in the current mode), which ends their
     subscriptions at once, so nothing is charged again, and removes their details from Stripe.
-    dj-stripe keeps each as a purged record, no longer linked to the learner. Returns how many
-    were deleted. Raises BillingUnavailable, and the account must then stay, when Stripe cannot
-    be reached or refuses."""
+    dj-stripe keeps each as a purged record, no longer linked to the learner. Raises
+    BillingUnavailable, and the account must then stay, when Stripe cannot be reached or
+    refuses."""
     customers = list(
         Customer.objects.filter(
             subscriber_id=user.pk, livemode=settings.STRIPE_LIVE_MODE, date_purged__isnull=True
@@ -33,4 +33,3 @@ def close_billing(user: AbstractBaseUser) -> int:
         except stripe.StripeError as exc:
             logger.warning("billing: deleting customer %s failed: %s", customer.id, exc)
             raise BillingUnavailable(str(exc)) from exc
-    return len(customers)

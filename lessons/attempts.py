@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -87,24 +88,40 @@ def store_batch(*, session: PracticeSession, seq: Any, keys: Any) -> bool:
     raise Conflict(f"Batch {seq} was already received with different keystrokes.")
 
 
+BATCH_COLUMNS = ("session", "seq", "keys", "received_at")
+
+
 def _insert_batch(session: PracticeSession, seq: int, keys: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: True when the row is new. One statement and one round
     trip on the hottest path, where a transaction around the ORM's insert took three."""
-    meta = KeystrokeBatch._meta
-    fields = {field.name: field for field in meta.concrete_fields}
-    values = {"session": session.pk, "seq": seq, "keys": keys, "received_at": timezone.now()}
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(fields[name].column) for name in values)
-    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
-    conflict = ", ".join(qn(fields[name].column) for name in ("session", "seq"))
+    fields = _batch_fields()
+    values = (session.pk, seq, keys, timezone.now())
+    params = [
+        fields[name].get_db_prep_save(value, connection)
+        for name, value in zip(BATCH_COLUMNS, values, strict=True)
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {qn(meta.db_table)} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(params))}) "
-            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {qn(meta.pk.column)}",
-            params,
-        )
+        cursor.execute(_batch_insert_sql(), params)
         return cursor.fetchone() is not None
+
+
+@cache
+def _batch_fields() -> dict[str, Field[Any, Any]]:
+    return {field.name: field for field in KeystrokeBatch._meta.concrete_fields}
+
+
+@cache
+def _batch_insert_sql() -> str:
+    """Built once: it is the same for every batch."""
+    fields, qn = _batch_fields(), connection.ops.quote_name
+    columns = ", ".join(qn(fields[name].column) for name in BATCH_COLUMNS)
+    conflict = ", ".join(qn(fields[name].column) for name in ("session", "seq"))
+    return (
+        f"INSERT INTO {qn(KeystrokeBatch._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(BATCH_COLUMNS))}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING "
+        f"RETURNING {qn(KeystrokeBatch._meta.pk.column)}"
+    )
 
 
 def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:

@@ -148,7 +148,8 @@ def _upserts(
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     names = list(rows[0])
-    columns = [qn(_column(model, name)) for name in names]
+    raw = [_column(model, name) for name in names]
+    columns = [qn(column) for column in raw]
     keys = [qn(_column(model, name)) for name in conflict]
     updates = []
     for name, column in zip(names, columns, strict=True):
@@ -170,7 +171,6 @@ def _upserts(
         record = ", ".join(
             f"{column} {_db_type(model, name)}" for name, column in zip(names, columns, strict=True)
         )
-        raw = [_column(model, name) for name in names]
         document = json.dumps(
             [dict(zip(raw, [row[name] for name in names], strict=True)) for row in rows],
             ensure_ascii=False,
