@@ -97,6 +97,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASE_URL:
     default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
     if default_db["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend whose pool notices connections the server closed (a restart, a
+        # failover, pg_terminate_backend) at ~2 µs a checkout, where CONN_HEALTH_CHECKS costs a
+        # round trip on every request and sleeps a second or more per further dead connection:
+        # see typingtrainer/postgresql/base.py for the figures.
+        default_db["ENGINE"] = "typingtrainer.postgresql"
         # Native psycopg pool; a new connection per request costs 5x the throughput.
         default_db["OPTIONS"] = {
             "pool": {
