@@ -126,9 +126,17 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
+            # Answers as an empty cache while Redis is unreachable (typingtrainer/cache.py), so
+            # sessions come from the database and rate limits let requests through.
             "BACKEND": "typingtrainer.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tt"),
+            "OPTIONS": {
+                # A stopped Redis refuses at once; these bound one that does not answer (a
+                # request makes 2-4 cache calls). A timeout is only a miss.
+                "socket_connect_timeout": 0.25,
+                "socket_timeout": 0.25,
+            },
         }
     }
 else:
