@@ -7,12 +7,21 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import STORAGES, env_bool
+from .settings import CELERY_BROKER_URL, STORAGES, env_bool
 
 if not os.environ.get("SECRET_KEY"):
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG must be off in production.")
+# Without a broker tasks would run inside the web process and a worker and beat would sit idle,
+# so that needs saying. A broker that is configured but down is no reason to refuse: completion
+# still answers and the sweep queues the analysis once it is back.
+if CELERY_BROKER_URL == "memory://" and not env_bool("CELERY_TASK_ALWAYS_EAGER", False):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must be set in production, e.g. amqp://user:password@rabbitmq:5672//"
+        " (a redis:// URL works too). To run tasks inside the web process instead, with no"
+        " worker, set CELERY_TASK_ALWAYS_EAGER=true."
+    )
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
