@@ -4,8 +4,9 @@ sees — a dropped database connection, Redis down, a killed Celery worker, a we
     uv run python bench/faults.py [--typists 30] [--duration 60] [--fresh] [--keep]
 
 A check with targets: it exits 1 when one is missed (any 5xx, any acknowledged keystroke not
-stored exactly once, any analysis not done, or a killed worker's analyses done more than 60 s
-after it is back), 2 when the stack could not be set up. In one run (≤ 3 minutes):
+stored exactly once, any analysis not done, a killed worker's analyses done more than 60 s
+after it is back, or a request unanswered or refused), 2 when the stack could not be set up.
+In one run (every wait capped):
 
 1. Starts a Redis of its own on a free loopback port; (re)creates the PostgreSQL database
    `typingtrainer_faults` as a copy of `typingtrainer_faults_template`, which it migrates once
@@ -59,6 +60,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +70,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack import (
+    ADMIN_DSN,
     ROOT,
     admin_execute,
     database_url,
@@ -77,7 +80,6 @@ from bench.stack import (
     login_cookie,
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
     wait_healthy,
 )
 
@@ -95,8 +97,7 @@ REDIS_DOWN_S = 10.0
 WORKER_DOWN_S = 5.0
 TARGET_RECOVERY_S = 60.0
 RECOVERY_WAIT_S = 65.0  # past the target: a miss is told apart from a pass
-TIME_LIMIT_S = 180.0
-TEARDOWN_S = 12.0  # kept free at the end of the time limit for stopping everything
+TIME_LIMIT_S = 180.0  # what a run takes at most on an idle machine; every wait has its cap
 
 PHASES = (
     ("baseline", "before any fault"),
@@ -266,6 +267,12 @@ class Typist(threading.Thread):
         self.interval_ms = self.rng.randint(60, 95)  # a batch every 1.2–1.9 s
 
     def run(self) -> None:
+        try:
+            self.type_lessons()
+        except Exception as exc:  # an answer it could not read: listed, never silent
+            self.ledger.refuse("typist stopped", None, repr(exc).encode())
+
+    def type_lessons(self) -> None:
         index = 0
         while not self.control.stop.is_set():
             lesson_id, text = self.lessons[index]
@@ -474,7 +481,8 @@ class Stack:
 
     def start_web(self, port: int) -> None:
         self.web = start_gunicorn(self.env, self.workdir, own_session=True)
-        wait_healthy(port, self.web, timeout=120)
+        # Five workers importing the app at once: minutes on a machine that is busy.
+        wait_healthy(port, self.web, timeout=240)
 
     def web_workers(self) -> list[int]:
         assert self.web is not None
@@ -486,26 +494,26 @@ class Stack:
         ).stdout
         return [int(pid) for pid in out.split()]
 
-    def stop(self) -> None:
-        if self.web is not None and self.web.poll() is None:
-            stop_gunicorn(self.web)
-        for proc in (self.web, self.worker, self.beat, self.redis):
-            if proc is not None:
-                stop_group(proc)
-
-
-def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """SIGTERM the process group (after SIGCONT, in case it was stopped), SIGKILL what is left."""
-    for sig in (signal.SIGCONT, signal.SIGTERM):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=timeout)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    def stop(self, grace: float = 30) -> None:
+        """All at once: SIGTERM to gunicorn's master (a graceful stop; its timeout is 25 s)
+        and to the other process groups (after SIGCONT, in case one was stopped), then
+        SIGKILL to whatever is left of any group after `grace` seconds."""
+        procs = [p for p in (self.web, self.worker, self.beat, self.redis) if p is not None]
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGCONT)
+                if proc is self.web:
+                    proc.send_signal(signal.SIGTERM)
+                else:
+                    os.killpg(proc.pid, signal.SIGTERM)
+        until = time.monotonic() + grace
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, until - time.monotonic()))
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def wait_until(check: Callable[[], bool], timeout: float) -> float | None:
@@ -598,9 +606,7 @@ def migrations_fingerprint() -> str:
 def template_comment() -> str | None:
     import psycopg
 
-    with psycopg.connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
-    ) as conn:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
             [TEMPLATE_DB],
@@ -661,9 +667,7 @@ def prepare_data(typists: int) -> tuple[list[tuple[int, str]], list[tuple[str, s
 def terminate_connections() -> int:
     import psycopg
 
-    with psycopg.connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
-    ) as conn:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         row = conn.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -747,7 +751,6 @@ def run_faults(
     counter: ReportCounter,
     args: argparse.Namespace,
     began: float,
-    deadline: float,
 ) -> RecoveryWatch | None:
     gap = args.gap
     time.sleep(gap)
@@ -810,13 +813,7 @@ def run_faults(
     )
     watch = None
     if sessions:
-        watch = RecoveryWatch(
-            counter,
-            sessions,
-            restarted,
-            # Within the time limit, but always past the target: a verdict either way.
-            max(min(restarted + RECOVERY_WAIT_S, deadline), restarted + TARGET_RECOVERY_S + 1),
-        )
+        watch = RecoveryWatch(counter, sessions, restarted, restarted + RECOVERY_WAIT_S)
         watch.start()
     time.sleep(gap)
 
@@ -955,11 +952,11 @@ def parse_args() -> argparse.Namespace:
         "--duration",
         type=float,
         default=60,
-        help="seconds of typing (at least as long as the fault sequence, about 55 s)",
+        help="least seconds of typing (it goes on until the faults, about a minute, are done)",
     )
     parser.add_argument("--gap", type=float, default=6, help="seconds between faults")
     parser.add_argument(
-        "--drain", type=float, default=45, help="most seconds to wait for analyses at the end"
+        "--drain", type=float, default=30, help="most seconds to wait for analyses at the end"
     )
     parser.add_argument("--web-workers", type=int, help="WEB_CONCURRENCY (default: the config's)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the migrated template")
@@ -975,7 +972,6 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     began = time.monotonic()
-    deadline = began + TIME_LIMIT_S - TEARDOWN_S
     for tool in ("redis-server", "rabbitmqctl", "ps"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed.", file=sys.stderr)
@@ -1008,6 +1004,7 @@ def main() -> int:
     database = False
     summary = ""
     code = 2
+    vhost_setup: subprocess.Popen[bytes] | None = None
     try:
         import django
 
@@ -1084,7 +1081,7 @@ def main() -> int:
             + "; faults:",
             flush=True,
         )
-        watch = run_faults(stack, ledger, control, findings, counter, args, traffic, deadline)
+        watch = run_faults(stack, ledger, control, findings, counter, args, traffic)
         remaining = traffic + args.duration - time.monotonic()
         if remaining > 0:
             time.sleep(remaining)
@@ -1093,8 +1090,8 @@ def main() -> int:
             thread.join(timeout=REQUEST_TIMEOUT_S + 2)
         typed_s = time.monotonic() - traffic
 
-        # Drain: wait for the killed worker's analyses and the queue, within the time limit.
-        drain_until = min(time.monotonic() + args.drain, deadline)
+        # Drain: wait for the killed worker's analyses (capped by the watch) and the queue.
+        drain_until = time.monotonic() + args.drain
         if watch is not None:
             watch.done.wait(max(0.0, watch.until - time.monotonic()))
         due = done = never_queued = 0
@@ -1127,7 +1124,10 @@ def main() -> int:
             for cause, count in web_causes.most_common(6):
                 print(f"  {count:5d} × {cause}")
         if ledger.refusals:
-            print(f"\nrefused (4xx the widget does not retry): {len(ledger.refusals)}, first:")
+            print(
+                f"\nrefused (answers the widget does not retry, or could not read): "
+                f"{len(ledger.refusals)}, first:"
+            )
             for endpoint, status, body in ledger.refusals[:3]:
                 print(f"  {endpoint} → {status}: {body}")
         print(
@@ -1177,6 +1177,7 @@ def main() -> int:
         targets = [
             ("0 × 5xx", fives == 0, str(fives)),
             ("every request answered", no_answer == 0, f"{no_answer} without an answer"),
+            ("no request refused", not ledger.refusals, f"{len(ledger.refusals)} refused"),
             ("0 keystrokes lost", lost == 0, f"{lost} lost"),
             ("every analysis done", missing == 0, f"{missing} missing"),
             (
@@ -1193,7 +1194,9 @@ def main() -> int:
             f"analyses_missing={missing} worker_kill_recovery_s={recovery_s:.1f}"
         )
         code = 0 if all(met for _, met, _ in targets) else 1
-    except RuntimeError as exc:
+    except Exception as exc:
+        if not isinstance(exc, RuntimeError):
+            traceback.print_exc()
         print(f"faults: could not run: {exc}", file=sys.stderr)
         for log in sorted(workdir.glob("*.log")) + sorted(workdir.glob("gunicorn.*")):
             tail = log.read_text(errors="replace").splitlines()[-15:]
@@ -1209,6 +1212,9 @@ def main() -> int:
         control.stop.set()
         stopping = time.monotonic()
         stack.stop()
+        if vhost_setup is not None and vhost_setup.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                vhost_setup.wait(timeout=60)  # or it could create the vhost after the delete
         if vhost:
             rabbitmqctl("delete_vhost", VHOST, check=False)
         if args.keep:
@@ -1217,9 +1223,14 @@ def main() -> int:
             if database:
                 drop_database(DB_NAME)
             shutil.rmtree(workdir, ignore_errors=True)
+        total = time.monotonic() - began
         print(
-            f"stopped everything in {time.monotonic() - stopping:.0f} s; "
-            f"{time.monotonic() - began:.0f} s in all (limit {TIME_LIMIT_S:.0f} s)",
+            f"stopped everything in {time.monotonic() - stopping:.0f} s; {total:.0f} s in all"
+            + (
+                f" (over {TIME_LIMIT_S:.0f} s: load average {os.getloadavg()[0]:.1f})"
+                if total > TIME_LIMIT_S
+                else ""
+            ),
             flush=True,
         )
     if summary:

@@ -1,12 +1,12 @@
 """What the benchmarks share to stand the site up as production runs it: a database of their
 own on the local PostgreSQL, gunicorn started with `gunicorn.conf.py`, and logged-in learners.
 
-Used by `bench/ingest.py` and `bench/faults.py`; nothing in the project imports it.
+The steps are bench/ingest.py's (which still has its own copies), taken out so that
+bench/faults.py does not copy them again; nothing in the project imports this module.
 """
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
@@ -138,14 +138,3 @@ def wait_healthy(port: int, server: subprocess.Popen[bytes], timeout: float = 60
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
