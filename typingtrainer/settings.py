@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
         # Every 30 s: with coach.tasks' one-minute wait, a lost analysis is redone within about
         # 90 s of being queued. Each run is one query on an index of recent completions.
         "schedule": 30.0,
+        # Sweeps queued while no worker ran are dropped once stale rather than run back to back.
+        "options": {"expires": 30.0},
     },
     # Hourly; each learner gets it once, Monday 08:00–11:59 in their own time zone.
     "send-weekly-progress-emails": {
