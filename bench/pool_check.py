@@ -21,7 +21,7 @@ What it does:
    (the whole middleware stack, DEBUG off, local-memory cache), connections returned to the pool
    after every request as the WSGI handler does. Variants interleaved, `--rounds` rounds of
    `--requests` requests each; the median per request and its difference to "none".
-4. A drop: fills the pool with 1, 2, 5 and 10 idle connections, terminates them all from a second
+4. A drop: fills the pool with 2, 5 and 10 idle connections, terminates them all from a second
    connection (`pg_terminate_backend`, waiting until they are gone), then sends 10 keystroke
    batches and prints how many failed (5xx) and how long the first one took.
 """
@@ -231,7 +231,7 @@ def main() -> int:
             print(f"   {name:<11} median {ms:6.3f} ms   vs none {1e3 * (ms - base):+6.0f} µs")
 
         print("\n== after terminating every idle connection: 10 batches each")
-        for size in (1, 2, 5, 10):
+        for size in (2, 5, 10):
             for name in VARIANTS:
                 use(name)
                 typist.new_session()  # enough batches left for the 10 posts

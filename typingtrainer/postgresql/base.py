@@ -6,8 +6,9 @@ closed connections and, unchecked, hands them out: each request that gets one fa
 `ConnectionPool.check_connection`, a round trip on every checkout. Measured with
 `bench/pool_check.py` (a busy 2-core machine, PostgreSQL on loopback), that check has two costs:
 
-- The round trip on every request: +110 µs a checkout on an idle machine, +570 µs on a loaded
-  one, and more across a network; the keystroke endpoint, the hot path, pays it on every batch.
+- The round trip on every request: +110 µs a checkout on an idle machine, +570 to +940 µs on a
+  loaded one (where the poll below cost nothing measurable), more across a network; the
+  keystroke endpoint, the hot path, pays it on every batch.
 - After a failed check psycopg tries the next idle connection, sleeping 1 s, 2 s, 4 s ... before
   each further attempt: with 2 dead connections in the pool the first request took 1 s, with 5 or
   more it gave up after the pool's 10 s timeout, a 500 again.
@@ -19,7 +20,7 @@ Ours instead:
   and confirm with the round trip only a connection that has something to read.
 - The server that closed one connection has most likely closed them all, so a failed check
   drains the pool (psycopg_pool >= 3.3): the idle connections are replaced in the background
-  and the request waits for one new connection (35–60 ms in the benchmark, whatever the size).
+  and the request waits for one new connection (35–100 ms in the benchmark, whatever the size).
 
 Neither check catches a server that vanished without closing (power loss, a network partition):
 a round trip would hang on such a connection as well.
