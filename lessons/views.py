@@ -14,6 +14,7 @@ from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
+from typingtrainer.http import client_ip
 from typingtrainer.ratelimit import allow
 
 from . import scoring
@@ -121,7 +122,7 @@ def _over_limit(request: HttpRequest, action: str) -> JsonResponse | None:
     """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
     who = request.user.pk if request.user.is_authenticated else request.session.session_key
     limit = settings.WIDGET_RATE_LIMITS[action]
-    if allow(f"{action}:{who or request.META.get('REMOTE_ADDR')}", limit=limit):
+    if allow(f"{action}:{who or client_ip(request)}", limit=limit):
         return None
     return _error(f"Too many requests: at most {limit} a minute. Try again shortly.", 429)
 
