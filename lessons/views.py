@@ -15,7 +15,7 @@ from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
 from typingtrainer.http import client_ip
-from typingtrainer.ratelimit import allow
+from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import scoring
 from .access import Access, lesson_access, previous_lesson
@@ -122,9 +122,14 @@ def _over_limit(request: HttpRequest, action: str) -> JsonResponse | None:
     """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
     who = request.user.pk if request.user.is_authenticated else request.session.session_key
     limit = settings.WIDGET_RATE_LIMITS[action]
-    if allow(f"{action}:{who or client_ip(request)}", limit=limit):
+    wait = retry_after(f"{action}:{who or client_ip(request)}", limit=limit)
+    if not wait:
         return None
-    return _error(f"Too many requests: at most {limit} a minute. Try again shortly.", 429)
+    response = _error(
+        f"Too many requests: at most {limit} a minute. Try again in {wait_phrase(wait)}.", 429
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
