@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -13,8 +12,8 @@ from billing.entitlements import is_premium
 from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
+from typingtrainer.http import BadJson, client_ip, parse_json
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
-from typingtrainer.http import client_ip
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import scoring
@@ -31,6 +30,10 @@ from .attempts import (
 from .models import LessonProgress, PracticeSession
 
 MAX_BATCH_BYTES = 64 * 1024
+# How deep the bodies nest: a batch is an object holding a list of [pos, typed, t] lists; a
+# completion is a flat object. Anything deeper is refused before it is parsed.
+BATCH_DEPTH = 3
+COMPLETION_DEPTH = 1
 
 
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -132,11 +135,11 @@ def _over_limit(request: HttpRequest, action: str) -> JsonResponse | None:
     return response
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any]:
+def _json_body(request: HttpRequest, *, max_depth: int) -> dict[str, Any]:
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise scoring.BatchError("The body must be JSON.") from exc
+        payload = parse_json(request.body, max_depth=max_depth)
+    except BadJson as exc:
+        raise scoring.BatchError(str(exc)) from exc
     if not isinstance(payload, dict):
         raise scoring.BatchError("The body must be a JSON object.")
     return payload
@@ -181,7 +184,7 @@ def keystrokes(request: HttpRequest, session_id: Any) -> JsonResponse:
     if session is None:
         return _error("No such session.", 404)
     try:
-        payload = _json_body(request)
+        payload = _json_body(request, max_depth=BATCH_DEPTH)
         created = store_batch(session=session, seq=payload.get("seq"), keys=payload.get("keys"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)
@@ -198,7 +201,7 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
     if session is None:
         return _error("No such session.", 404)
     try:
-        payload = _json_body(request)
+        payload = _json_body(request, max_depth=COMPLETION_DEPTH)
         outcome = complete_session(session=session, batches=payload.get("batches"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)
