@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "typingtrainer.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,6 +236,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "TypingTrainer — "
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_ADAPTER = "typingtrainer.accounts.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults are already on; these are stated so they are visible and tunable.
     "login": "30/m/ip",
@@ -286,6 +289,14 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+# --- Proxies: how many of ours stand in front of the site (0: none, clients connect directly). ---
+# typingtrainer.http.client_ip reads the client's address from X-Forwarded-For only behind them;
+# rate limits (ours and allauth's) and logs use it, and HTTPS is taken from X-Forwarded-Proto.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 # Per learner and minute on the widget's endpoints. A 300 WPM typist sends ~75 batches a minute.
 WIDGET_RATE_LIMITS = {
     "start": int(os.environ.get("RATE_LIMIT_STARTS_PER_MINUTE", "60")),

@@ -59,8 +59,10 @@ def test_count_starts_at_one_and_keeps_its_first_expiry(redis_cache):
 
 def test_rate_limit_on_redis_allows_the_limit_then_refuses(redis_cache, monkeypatch):
     monkeypatch.setattr(ratelimit, "cache", redis_cache)
-    assert [ratelimit.allow("typist:7", limit=3) for _ in range(4)] == [True, True, True, False]
-    assert ratelimit.allow("typist:8", limit=3) is True  # others are counted apart
+    waits = [ratelimit.retry_after("typist:7", limit=3) for _ in range(4)]
+    assert waits[:3] == [0, 0, 0]
+    assert 1 <= waits[3] <= 60  # refused until the minute's window ends
+    assert ratelimit.retry_after("typist:8", limit=3) == 0  # others are counted apart
 
 
 @pytest.fixture
@@ -101,7 +103,7 @@ def test_a_counter_is_zero_while_redis_is_stopped_so_limits_fail_open(
 ):
     monkeypatch.setattr(ratelimit, "cache", stopped_redis_cache)
     assert stopped_redis_cache.count("hits", 60) == 0
-    assert [ratelimit.allow("typist:7", limit=1) for _ in range(3)] == [True, True, True]
+    assert [ratelimit.retry_after("typist:7", limit=1) for _ in range(3)] == [0, 0, 0]
 
 
 def test_ping_raises_while_redis_is_stopped(stopped_redis_cache):
