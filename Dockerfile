@@ -26,4 +26,6 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+# An empty variable (a copy of .env.example has many) is removed before the command starts.
+ENTRYPOINT ["python", "-m", "ops.entrypoint"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py"]

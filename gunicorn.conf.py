@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import multiprocessing
-import os
+from pathlib import Path
+from types import ModuleType
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+
+def _load_env_helpers() -> ModuleType:
+    """typingtrainer/env.py on its own: importing the `typingtrainer` package would load Celery
+    into the master (~0.5 s) for nothing. An empty variable means "unset", as in the settings."""
+    path = Path(__file__).resolve().parent / "typingtrainer" / "env.py"
+    spec = importlib.util.spec_from_file_location("typingtrainer_env", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_env = _load_env_helpers()
+
+bind = _env.env_str("GUNICORN_BIND", "0.0.0.0:8000")
+# GUNICORN_WORKERS, else WEB_CONCURRENCY (the PaaS convention, which gunicorn itself also reads
+# when it is imported and cannot parse when empty: the image's entrypoint drops empty variables).
+workers = _env.env_int(
+    "GUNICORN_WORKERS", _env.env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+)
+threads = _env.env_int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+timeout = _env.env_int("GUNICORN_TIMEOUT", 30)
+# SIGTERM: stop accepting, let in-flight requests finish for up to this long, then kill.
+graceful_timeout = _env.env_int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests = _env.env_int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = 500
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = _env.env_str("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = _env.env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "typingtrainer.wsgi:application"
 
 
