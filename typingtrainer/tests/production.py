@@ -7,6 +7,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import posixpath
+import re
 import shlex
 import signal
 import socket
@@ -218,3 +220,84 @@ def accepted_connections(server_port: int) -> set[int]:
             if local_port == server_port and remote_port and fields[9] != "0":
                 ports.add(remote_port)
     return ports
+
+
+# --- .dockerignore, matched as Docker matches it ---
+
+
+def _dockerignore_regex(pattern: str) -> re.Pattern[str]:
+    """Docker's pattern language (moby/patternmatcher): `*` and `?` stay within one path
+    segment, `**` spans any number of them, `[...]` is a class, `\\` escapes; a pattern
+    matches the whole path from the context's root."""
+    regex, i = "", 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**", i):
+            i += 2
+            if pattern.startswith("/", i):
+                i += 1
+            regex += ".*" if i >= len(pattern) else "(.*/)?"
+            continue
+        if char == "*":
+            regex += "[^/]*"
+        elif char == "?":
+            regex += "[^/]"
+        elif char == "[":
+            end = pattern.index("]", i + 1)
+            regex += pattern[i : end + 1]
+            i = end
+        elif char == "\\" and i + 1 < len(pattern):
+            i += 1
+            regex += re.escape(pattern[i])
+        else:
+            regex += re.escape(char)
+        i += 1
+    return re.compile(f"^{regex}$")
+
+
+def dockerignore_rules(text: str | None = None) -> list[tuple[bool, re.Pattern[str]]]:
+    """(is_exception, regex) per line: blank lines and # comments skipped, `!` marks an
+    exception, each pattern cleaned like a path and relative to the root (a leading / dropped)."""
+    if text is None:
+        text = (ROOT / ".dockerignore").read_text()
+    rules = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        exception = line.startswith("!")
+        if exception:
+            line = line[1:].strip()
+        line = posixpath.normpath(line).lstrip("/")
+        rules.append((exception, _dockerignore_regex(line)))
+    return rules
+
+
+def dockerignore_excludes(path: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Whether Docker leaves `path` out of the build context: the last rule that matches the
+    path or one of its parent folders decides."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    excluded = False
+    for exception, regex in rules:
+        if exception != excluded:
+            continue  # only an exception can re-include, only a pattern can exclude
+        if any(regex.match(candidate) for candidate in candidates):
+            excluded = not exception
+    return excluded
+
+
+def dockerfile_collectstatic(var_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The Dockerfile's collectstatic command line as written, with only the image's ENV (as in
+    a build) and VAR_DIR, so STATIC_ROOT, pointed at `var_dir`."""
+    run = next(args for keyword, args in dockerfile_instructions() if "collectstatic" in args)
+    collectstatic = run.split("&&")[0].strip()
+    build_env = environment(**{**dockerfile_env(), "VAR_DIR": str(var_dir)})
+    return subprocess.run(
+        ["sh", "-c", collectstatic],
+        cwd=ROOT,
+        env=build_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
