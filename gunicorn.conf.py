@@ -40,6 +40,10 @@ max_requests_jitter = 500
 accesslog = _env.env_str("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = _env.env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn >= 25.1 opens a control socket for `gunicornc` at $HOME/.gunicorn/gunicorn.ctl unless
+# told not to. Nothing here uses it; every gunicorn of a user would fight over that one path, and
+# in the image $HOME (/app) is not writable.
+control_socket_disable = True
 wsgi_app = "typingtrainer.wsgi:application"
 
 

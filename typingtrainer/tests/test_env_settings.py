@@ -152,6 +152,8 @@ def test_gunicorn_starts_with_every_variable_empty_including_web_concurrency():
     assert config["graceful_timeout"] == "25"
     assert config["timeout"] == "30"
     assert config["max_requests"] == "5000"
+    # No gunicornc control socket in $HOME, which every gunicorn of the user would share.
+    assert config["control_socket_disable"] == "True"
 
 
 def test_gunicorn_reads_its_worker_count_and_threads_from_the_environment():
