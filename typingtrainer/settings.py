@@ -6,7 +6,6 @@ eager Celery tasks, console email. `typingtrainer.settings_production` tightens 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
@@ -14,25 +13,17 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+# An empty variable means "unset" everywhere (a copy of .env.example leaves many empty).
+from .env import env_bool, env_int, env_list, env_path, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "embedded-defaults-only-never-use-in-production"
+SECRET_KEY = env_str("SECRET_KEY", "embedded-defaults-only-never-use-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -93,8 +84,8 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite under var/ by default, PostgreSQL (pooled) from DATABASE_URL. ---
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
+DATABASE_URL = env_str("DATABASE_URL")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASE_URL:
     default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
@@ -107,8 +98,8 @@ if DATABASE_URL:
         # Native psycopg pool; a new connection per request costs 5x the throughput.
         default_db["OPTIONS"] = {
             "pool": {
-                "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
-                "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
                 "timeout": 10,
             }
         }
@@ -124,7 +115,7 @@ DATABASES = {"default": default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis from REDIS_URL, else local memory. ---
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -132,7 +123,7 @@ if REDIS_URL:
             # sessions come from the database and rate limits let requests through.
             "BACKEND": "typingtrainer.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tt"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "tt"),
             "OPTIONS": {
                 # A stopped Redis refuses at once; these bound one that does not answer (a
                 # request makes 2-4 cache calls). A timeout is only a miss.
@@ -148,7 +139,7 @@ else:
 # stays the cache either way). Unset or empty means no broker: tasks run eagerly in the web
 # process, the embedded default. Production settings refuse to start that way unless
 # CELERY_TASK_ALWAYS_EAGER=true says it is meant. ---
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged when it has run, not when it arrives: on RabbitMQ a worker that dies
@@ -233,7 +224,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "TypingTrainer — "
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "typingtrainer.accounts.AccountAdapter"
@@ -246,15 +237,13 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # --- Email ---
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", "TypingTrainer <hello@typingtrainer.local>"
-)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "TypingTrainer <hello@typingtrainer.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # --- Internationalisation ---
@@ -265,7 +254,13 @@ USE_TZ = True
 
 # --- Static files: whitenoise, compressed and hashed in production. ---
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static").resolve()
+if STATIC_ROOT == BASE_DIR or STATIC_ROOT in BASE_DIR.parents:
+    # whitenoise serves everything under STATIC_ROOT: here that would be .env, .git, the settings.
+    raise ImproperlyConfigured(
+        f"STATIC_ROOT={STATIC_ROOT} would publish the application's own files; "
+        "point it at a folder of its own (leave it empty for $VAR_DIR/static)."
+    )
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if DEBUG:
     (STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
@@ -292,28 +287,28 @@ CONTENT_SECURITY_POLICY = {
 # --- Proxies: how many of ours stand in front of the site (0: none, clients connect directly). ---
 # typingtrainer.http.client_ip reads the client's address from X-Forwarded-For only behind them;
 # rate limits (ours and allauth's) and logs use it, and HTTPS is taken from X-Forwarded-Proto.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # Per learner and minute on the widget's endpoints. A 300 WPM typist sends ~75 batches a minute.
 WIDGET_RATE_LIMITS = {
-    "start": int(os.environ.get("RATE_LIMIT_STARTS_PER_MINUTE", "60")),
-    "keystrokes": int(os.environ.get("RATE_LIMIT_BATCHES_PER_MINUTE", "240")),
-    "complete": int(os.environ.get("RATE_LIMIT_COMPLETIONS_PER_MINUTE", "60")),
+    "start": env_int("RATE_LIMIT_STARTS_PER_MINUTE", 60),
+    "keystrokes": env_int("RATE_LIMIT_BATCHES_PER_MINUTE", 240),
+    "complete": env_int("RATE_LIMIT_COMPLETIONS_PER_MINUTE", 60),
 }
 # Per learner and minute on the coach's generation and chat.
 COACH_RATE_LIMITS = {
-    "exercise": int(os.environ.get("RATE_LIMIT_EXERCISES_PER_MINUTE", "10")),
-    "chat": int(os.environ.get("RATE_LIMIT_CHAT_PER_MINUTE", "10")),
+    "exercise": env_int("RATE_LIMIT_EXERCISES_PER_MINUTE", 10),
+    "chat": env_int("RATE_LIMIT_CHAT_PER_MINUTE", 10),
 }
 
 # --- The LLM coach: any OpenAI-compatible server; without these the built-in coach answers. ---
-OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
-OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
-OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
-OPENAI_TIMEOUT = os.environ.get("OPENAI_TIMEOUT", "4")
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_TIMEOUT = env_str("OPENAI_TIMEOUT", "4")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -328,13 +323,13 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Billing is on when STRIPE_SECRET_KEY is set; without it the billing page says it is not
 # configured and nothing calls Stripe. Webhook endpoints are dj-stripe database rows created by
 # `manage.py setup_billing` (which stores STRIPE_WEBHOOK_SECRET in the row).
-STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
-STRIPE_PUBLIC_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_PUBLIC_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
-STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-if os.environ.get("STRIPE_API_HOST"):
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+if env_str("STRIPE_API_HOST"):
     # A Stripe-compatible API server (stripe-mock, a fake); dj-stripe warns if set in production.
-    STRIPE_API_HOST = os.environ["STRIPE_API_HOST"]
+    STRIPE_API_HOST = env_str("STRIPE_API_HOST")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # Where the billing page may send the browser: Stripe Checkout and the customer portal
@@ -348,6 +343,6 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import CELERY_BROKER_URL, STORAGES, TRUSTED_PROXY_COUNT, env_bool
+from .settings import CELERY_BROKER_URL, STORAGES, TRUSTED_PROXY_COUNT, env_bool, env_int, env_str
 
-if not os.environ.get("SECRET_KEY"):
+if not env_str("SECRET_KEY"):
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG must be off in production.")
@@ -24,7 +22,7 @@ if CELERY_BROKER_URL == "memory://" and not env_bool("CELERY_TASK_ALWAYS_EAGER",
     )
 
 DEBUG = False
-SECRET_KEY = os.environ["SECRET_KEY"]
+SECRET_KEY = env_str("SECRET_KEY")
 
 STORAGES = {
     **STORAGES,
@@ -36,11 +34,11 @@ if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from typingtrainer.tests.production import dockerfile_collectstatic
+
 
 class OwnRedis:
     """A redis-server of the test's own on a free port, which the test may stop and start
@@ -77,3 +79,13 @@ def cache_on_own_redis(own_redis, settings):
         }
     }
     return own_redis
+
+
+@pytest.fixture(scope="session")
+def image_var_dir(tmp_path_factory) -> Path:
+    """A VAR_DIR as the image's build leaves it: static files collected, with the manifest that
+    production's pages (error pages too) need."""
+    var_dir = tmp_path_factory.mktemp("image-var")
+    result = dockerfile_collectstatic(var_dir)
+    assert result.returncode == 0, result.stderr
+    return var_dir
