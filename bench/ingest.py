@@ -582,6 +582,8 @@ def main() -> int:
         "DEBUG": "false",
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
+        # Keystroke batches queue no tasks; production settings want a broker or this said.
+        "CELERY_TASK_ALWAYS_EAGER": "true",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "GUNICORN_BIND": f"127.0.0.1:{port}",

@@ -4,15 +4,32 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from lessons.attempts import queue_analysis
 from lessons.models import PracticeSession
 
 from .coaching import analyze
+from .models import Report
 
 log = logging.getLogger(__name__)
-SWEEP_AFTER = timedelta(minutes=2)
+
+# A completion whose queueing failed (broker down) is queued by the sweep after this long; the
+# wait only leaves room for the completion's own after-commit queueing.
+SWEEP_AFTER = timedelta(minutes=1)
+# An analysis queued this long ago without a report is queued again: its message was lost (a
+# Redis broker keeps a dead worker's message for its 3,600 s visibility timeout; a broker crash
+# can drop an unconfirmed one). On RabbitMQ a dead worker's message comes back at once, so this
+# is the safety net. An analysis takes under a second with the built-in coach and about 10 s at
+# worst with the LLM (two 4 s attempts, then the built-in advice); retries on OSError back off
+# 1 + 2 + 4 + 8 + 16 s. A minute is past all of that, so a live task is rarely doubled, and a
+# doubled one finds its report and does nothing.
+REQUEUE_AFTER = timedelta(minutes=1)
+# After this the sweep leaves a session alone: the analysis reads the learner's aggregates, so
+# the report of their next session covers what this one would have said.
+SWEEP_WINDOW = timedelta(days=1)
+SWEEP_BATCH = 500
 
 
 @shared_task(
@@ -23,21 +40,48 @@ SWEEP_AFTER = timedelta(minutes=2)
 )
 def analyze_session(session_id: str) -> bool:
     """Analyse the learner after a completed session. Safe to run twice: one report a session."""
+    if Report.objects.filter(session__pk=session_id).exists():
+        return False  # redelivered or re-queued after the report was written: nothing to do
     session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()
     return session is not None and analyze(session) is not None
 
 
 @shared_task(name="coach.tasks.sweep_unqueued_sessions")
 def sweep_unqueued_sessions() -> int:
-    """Queue analysis for completed sessions whose queueing failed (broker down at the time)."""
-    cutoff = timezone.now() - SWEEP_AFTER
-    pending = list(
-        PracticeSession.objects.completed()
-        .filter(analysis_queued_at=None, completed_at__lt=cutoff)
-        .values_list("pk", flat=True)[:500]
+    """Queue the analyses that are due and not done: never queued (the broker was down at
+    completion), or queued and lost (the worker died, the message was dropped).
+
+    Each re-queue stamps `analysis_queued_at` again, and a session is due again only once it has
+    waited as long as it had already waited when last queued: re-queues come 1, 2, 4, 8 ...
+    minutes after completion (about ten in the window), so a stopped worker or a long queue
+    costs a few duplicate messages per session, never a storm.
+    """
+    now = timezone.now()
+    due_again_at = ExpressionWrapper(
+        F("analysis_queued_at") + (F("analysis_queued_at") - F("completed_at")),
+        output_field=DateTimeField(),
     )
-    for session_id in pending:
+    due = (
+        PracticeSession.objects.counted()  # flagged and guest sessions get no report
+        .filter(user__isnull=False, report__isnull=True, completed_at__gte=now - SWEEP_WINDOW)
+        .alias(due_again=due_again_at)
+        .filter(
+            Q(analysis_queued_at=None, completed_at__lt=now - SWEEP_AFTER)
+            | Q(analysis_queued_at__lt=now - REQUEUE_AFTER, due_again__lt=now)
+        )
+        .order_by("completed_at")
+        .values_list("pk", "analysis_queued_at")[:SWEEP_BATCH]
+    )
+    pending = list(due)
+    for session_id, _ in pending:
         queue_analysis(session_id)
-    if pending:
-        log.info("Queued analysis for %d sessions the broker missed", len(pending))
+    missed = sum(1 for _, queued_at in pending if queued_at is None)
+    if missed:
+        log.info("Queued analysis for %d sessions the broker missed", missed)
+    if len(pending) > missed:
+        log.warning(
+            "Queued analysis again for %d sessions queued over %d s ago and still not done",
+            len(pending) - missed,
+            REQUEUE_AFTER.total_seconds(),
+        )
     return len(pending)

@@ -11,7 +11,7 @@ from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
 from lessons.attempts import start_session
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
-from typingtrainer.ratelimit import allow
+from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import llm
 from .analysis import Finding
@@ -64,9 +64,18 @@ def _requested_focus(request: HttpRequest) -> Finding | None:
 @login_required
 @require_POST
 def new_exercise(request: HttpRequest) -> HttpResponse:
-    if not allow(f"exercise:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["exercise"]):
-        messages.error(request, "You are making exercises very fast: wait a minute.")
-        return redirect("coach:home")
+    limit = settings.COACH_RATE_LIMITS["exercise"]
+    if wait := retry_after(f"exercise:{request.user.pk}", limit=limit):
+        error = f"You are making exercises very fast: try again in {wait_phrase(wait)}."
+        if "application/json" in request.headers.get("Accept", ""):
+            response: HttpResponse = JsonResponse({"error": error}, status=429)
+        elif request.htmx:
+            response = HttpResponse(error, status=429, content_type="text/plain; charset=utf-8")
+        else:  # a plain form post: back to the coach page, which shows the message
+            messages.error(request, error)
+            return redirect("coach:home")
+        response["Retry-After"] = str(wait)
+        return response
     try:
         exercise = make_exercise(user=request.user, finding=_requested_focus(request))
     except LimitReached as exc:
@@ -105,7 +114,7 @@ def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 def chat(request: HttpRequest) -> HttpResponse:
-    status, error = 200, ""
+    status, error, wait = 200, "", 0
     question = request.POST.get("question", "").strip()
     if not is_premium(request.user):
         status, error = 403, "Chat with the coach is part of Premium."
@@ -113,8 +122,9 @@ def chat(request: HttpRequest) -> HttpResponse:
         status, error = 400, "Type a question first."
     elif len(question) > MAX_QUESTION:
         status, error = 400, f"Questions are limited to {MAX_QUESTION} characters."
-    elif not allow(f"chat:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
-        status, error = 429, "That's a lot of questions: wait a minute and ask again."
+    elif wait := retry_after(f"chat:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
+        status = 429
+        error = f"That's a lot of questions: ask again in {wait_phrase(wait)}."
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -125,6 +135,8 @@ def chat(request: HttpRequest) -> HttpResponse:
         response = render(request, "coach/home.html#chat-error", {"error": error}, status=status)
         response["HX-Retarget"] = "#chat-status"
         response["HX-Reswap"] = "innerHTML"
+        if wait:
+            response["Retry-After"] = str(wait)
         return response
     answer = ask(user=request.user, question=question)
     exchange = list(

@@ -66,6 +66,12 @@ class PracticeSession(models.Model):
         indexes = [
             models.Index(fields=["user", "status", "completed_at"]),
             models.Index(fields=["user", "lesson", "status", "completed_at"]),
+            # The coach's sweep (every 30 s) reads the last day's completions of everyone.
+            models.Index(
+                fields=["completed_at"],
+                condition=models.Q(status="completed"),
+                name="session_completed_recently",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -13,8 +12,9 @@ from billing.entitlements import is_premium
 from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
+from typingtrainer.http import BadJson, client_ip, parse_json
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
-from typingtrainer.ratelimit import allow
+from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import scoring
 from .access import Access, lesson_access, previous_lesson
@@ -30,6 +30,10 @@ from .attempts import (
 from .models import LessonProgress, PracticeSession
 
 MAX_BATCH_BYTES = 64 * 1024
+# How deep the bodies nest: a batch is an object holding a list of [pos, typed, t] lists; a
+# completion is a flat object. Anything deeper is refused before it is parsed.
+BATCH_DEPTH = 3
+COMPLETION_DEPTH = 1
 
 
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -121,16 +125,21 @@ def _over_limit(request: HttpRequest, action: str) -> JsonResponse | None:
     """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
     who = request.user.pk if request.user.is_authenticated else request.session.session_key
     limit = settings.WIDGET_RATE_LIMITS[action]
-    if allow(f"{action}:{who or request.META.get('REMOTE_ADDR')}", limit=limit):
+    wait = retry_after(f"{action}:{who or client_ip(request)}", limit=limit)
+    if not wait:
         return None
-    return _error(f"Too many requests: at most {limit} a minute. Try again shortly.", 429)
+    response = _error(
+        f"Too many requests: at most {limit} a minute. Try again in {wait_phrase(wait)}.", 429
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any]:
+def _json_body(request: HttpRequest, *, max_depth: int) -> dict[str, Any]:
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise scoring.BatchError("The body must be JSON.") from exc
+        payload = parse_json(request.body, max_depth=max_depth)
+    except BadJson as exc:
+        raise scoring.BatchError(str(exc)) from exc
     if not isinstance(payload, dict):
         raise scoring.BatchError("The body must be a JSON object.")
     return payload
@@ -175,7 +184,7 @@ def keystrokes(request: HttpRequest, session_id: Any) -> JsonResponse:
     if session is None:
         return _error("No such session.", 404)
     try:
-        payload = _json_body(request)
+        payload = _json_body(request, max_depth=BATCH_DEPTH)
         created = store_batch(session=session, seq=payload.get("seq"), keys=payload.get("keys"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)
@@ -192,7 +201,7 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
     if session is None:
         return _error("No such session.", 404)
     try:
-        payload = _json_body(request)
+        payload = _json_body(request, max_depth=COMPLETION_DEPTH)
         outcome = complete_session(session=session, batches=payload.get("batches"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)

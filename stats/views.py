@@ -3,7 +3,7 @@ sessions), so the number and cost of queries stays flat however long the history
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -275,10 +275,25 @@ def keys(request: HttpRequest) -> HttpResponse:
 # --- History and one session ---------------------------------------------------------------------
 
 
-def _parse_day(value: str) -> date | None:
+def _parse_day(value: str, label: str) -> tuple[date | None, str]:
+    """A date filter: the day, or None and, for a value that is not a date, a notice saying it
+    was left out (the page still shows every session)."""
+    if not value:
+        return None, ""
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value), ""
     except ValueError:
+        shown = value if len(value) <= 20 else f"{value[:20]}…"
+        return None, f"“{shown}” is not a date (like 2025-01-31), so “{label}” was left out."
+
+
+def _start_of(day: date, zone: tzinfo, *, days_later: int = 0) -> datetime | None:
+    """When `day` (plus `days_later`) begins in `zone`, or None when that instant lies beyond
+    what a datetime holds (around 0001-01-01 and 9999-12-31). No session lies out there, so no
+    bound is the same filter."""
+    try:
+        return datetime.combine(day + timedelta(days=days_later), time.min, zone).astimezone(UTC)
+    except OverflowError:
         return None
 
 
@@ -295,13 +310,12 @@ def history(request: HttpRequest) -> HttpResponse:
     course_slug = request.GET.get("course", "")
     if course_slug:
         sessions = sessions.filter(lesson__course__slug=course_slug)
-    since = _parse_day(request.GET.get("from", ""))
-    until = _parse_day(request.GET.get("to", ""))
-    if since:
-        sessions = sessions.filter(completed_at__gte=datetime.combine(since, time.min, zone))
-    if until:
-        next_day = until + timedelta(days=1)
-        sessions = sessions.filter(completed_at__lt=datetime.combine(next_day, time.min, zone))
+    since, since_notice = _parse_day(request.GET.get("from", ""), "From")
+    until, until_notice = _parse_day(request.GET.get("to", ""), "To")
+    if since and (start := _start_of(since, zone)):
+        sessions = sessions.filter(completed_at__gte=start)
+    if until and (end := _start_of(until, zone, days_later=1)):
+        sessions = sessions.filter(completed_at__lt=end)
     sort = request.GET.get("sort", "-date")
     field = HISTORY_SORTS.get(sort.lstrip("-"))
     if field is None:
@@ -358,6 +372,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "until": until,
         "sort": sort,
         "filtered": bool(filters),
+        "notices": [notice for notice in (since_notice, until_notice) if notice],
         "previous_url": link(page=page.previous_page_number()) if page.has_previous() else "",
         "next_url": link(page=page.next_page_number()) if page.has_next() else "",
         "stars": range(1, 6),

@@ -4,7 +4,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 
 
@@ -25,3 +26,58 @@ class LearnerTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a request with a NUL character in its path, query string, form fields or
+    (non-form) body, and ignore a cookie with one. PostgreSQL cannot store NUL in text, so a
+    `?course=%00` used in a query was a DataError, a 500, and so was a session cookie spelled
+    `"abcdefgh\\000"` (cookie quoting decodes the octal escape). No field of ours takes NUL,
+    so one check here covers every view: ours, allauth's, the admin's and dj-stripe's webhook
+    (which stores the raw body). A bad cookie counts as absent rather than a 400 on every page
+    until the browser forgets it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cookies = request.COOKIES
+        if any("\x00" in name or "\x00" in value for name, value in cookies.items()):
+            request.COOKIES = {
+                name: value
+                for name, value in cookies.items()
+                if "\x00" not in name and "\x00" not in value
+            }
+        if where := _nul_in(request):
+            message = f"The request has a NUL character (%00) in its {where}; nothing accepts one."
+            wants_json = "json" in (request.content_type or "") + request.headers.get("Accept", "")
+            if wants_json:
+                return JsonResponse({"error": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def _nul_in(request: HttpRequest) -> str:
+    """Where `request` carries a NUL character, or "" when it does not."""
+    if "\x00" in request.path_info:
+        return "address"
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query:
+        return "query string"
+    if request.method != "POST":
+        return ""
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # Field names and values; uploaded files may hold any bytes.
+        fields = request.POST.lists()
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in fields):
+            return "form fields"
+        return ""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # gunicorn refuses such requests; Django then reads no body either
+        length = 0
+    # A body over Django's limit is refused by whoever reads it; none of ours is that large.
+    too_large = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or length) < length
+    if length and not too_large and b"\x00" in request.body:
+        return "body"
+    return ""

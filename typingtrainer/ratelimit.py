@@ -1,22 +1,40 @@
 """A fixed-window request counter in the cache, for per-learner limits on our own endpoints
-(allauth limits login and signup itself)."""
+(allauth limits login and signup itself; typingtrainer.accounts tells its 429s how long to wait)."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.core.cache import cache
 
 
-def allow(key: str, *, limit: int, window: int = 60) -> bool:
-    """Count one request under `key`; False once more than `limit` were made this window."""
-    bucket = f"ratelimit:{key}:{int(time.time() // window)}"
+def retry_after(key: str, *, limit: int, window: int = 60) -> int:
+    """Count one request under `key`. 0 while at most `limit` were made this window; after that,
+    the whole seconds until the window resets, for a 429's Retry-After and its message."""
+    now = time.time()
+    index = int(now // window)
+    bucket = f"ratelimit:{key}:{index}"
+    if _count(bucket, window + 1) <= limit:
+        return 0
+    return max(1, math.ceil((index + 1) * window - now))
+
+
+def _count(bucket: str, timeout: int) -> int:
     if hasattr(cache, "count"):  # Redis (typingtrainer.cache): one round trip
-        return bool(cache.count(bucket, window + 1) <= limit)
-    if cache.add(bucket, 1, timeout=window + 1):
-        return True
+        return int(cache.count(bucket, timeout))
+    if cache.add(bucket, 1, timeout=timeout):
+        return 1
     try:
-        return cache.incr(bucket) <= limit
+        return int(cache.incr(bucket))
     except ValueError:  # the bucket expired between add and incr: this is its first request
-        cache.add(bucket, 1, timeout=window + 1)
-        return True
+        cache.add(bucket, 1, timeout=timeout)
+        return 1
+
+
+def wait_phrase(seconds: int) -> str:
+    """How long a limit lasts, for people: "12 seconds", "1 minute", "5 minutes"."""
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "typingtrainer.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +91,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASE_URL:
     default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
     if default_db["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend whose pool notices connections the server closed (a restart, a
+        # failover, pg_terminate_backend) at ~2 µs a checkout, where CONN_HEALTH_CHECKS costs a
+        # round trip on every request and sleeps a second or more per further dead connection:
+        # see typingtrainer/postgresql/base.py for the figures.
+        default_db["ENGINE"] = "typingtrainer.postgresql"
         # Native psycopg pool; a new connection per request costs 5x the throughput.
         default_db["OPTIONS"] = {
             "pool": {
@@ -109,32 +115,90 @@ else:
 DATABASES = {"default": default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache and broker: Redis from REDIS_URL, else local memory and eager tasks. ---
+# --- Cache: Redis from REDIS_URL, else local memory. ---
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
+            # Answers as an empty cache while Redis is unreachable (typingtrainer/cache.py), so
+            # sessions come from the database and rate limits let requests through.
             "BACKEND": "typingtrainer.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tt"),
+            "OPTIONS": {
+                # A stopped Redis refuses at once; these bound one that does not answer (a
+                # request makes 2-4 cache calls). A timeout is only a miss.
+                "socket_connect_timeout": 0.25,
+                "socket_timeout": 0.25,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL) or "memory://"
+# --- Celery: RabbitMQ in production, from CELERY_BROKER_URL (a redis:// URL works too; Redis
+# stays the cache either way). Unset or empty means no broker: tasks run eagerly in the web
+# process, the embedded default. Production settings refuse to start that way unless
+# CELERY_TASK_ALWAYS_EAGER=true says it is meant. ---
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has run, not when it arrives: on RabbitMQ a worker that dies
+# (SIGKILL, OOM, a lost host) hands its message back to the queue at once, and a pool child
+# that dies is requeued by its parent. The analysis is idempotent, so running twice is harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# A worker that loses the broker stops its running tasks instead of finishing them: their
+# messages are already being redelivered to another worker (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A worker started before the broker (compose starts them together) keeps trying to connect.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Completion publishes the analysis inside the learner's request, so a broker that is down must
+# fail fast; the sweep queues what could not be. Measured on 127.0.0.1: a refused amqp:// or
+# redis:// address gives up in 2-20 ms, one that accepts TCP and never answers in 1.0 s on
+# amqp (the connect timeout covers the handshake) and 2.0 s on redis (its socket timeout,
+# below). Celery's default publish retries (three, 0.2 s apart) took 0.6 s on a refusal. The
+# one retry here is immediate: it replaces a pooled connection the broker closed (a restart).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# Workers negotiate a 30 s AMQP heartbeat: RabbitMQ gives back the messages of a worker whose
+# host vanished without closing its connection after about 30 s (Celery's default is 120 s). A
+# worker that is killed closes its connection at once. Web processes publish with heartbeats
+# off (Celery's producer connections), so RabbitMQ never drops an idle one.
+CELERY_BROKER_HEARTBEAT = 30
+# Publisher confirms stay off: the sweep redoes any analysis that was queued and never done, so
+# an unconfirmed message lost in a broker crash costs one sweep; and Celery waits for a confirm
+# with no timeout, so a RabbitMQ blocking publishers (memory or disk alarm) would hold every
+# completion.
+_BROKER_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # redis-py waits forever by default for a Redis that accepts the connection and never
+    # answers. Above kombu's 1 s BRPOP poll so an idle worker is not cut off. The visibility
+    # timeout stays at 3,600 s: a Redis broker keeps a dead worker's message that long, and the
+    # sweep (coach.tasks) redoes the analysis within about 90 s instead.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **_BROKER_RETRY,
+        "socket_timeout": 2,
+        "socket_connect_timeout": 1,
+    }
+else:
+    # py-amqp's connect timeout covers the AMQP handshake too; nothing more is needed.
+    CELERY_BROKER_TRANSPORT_OPTIONS = _BROKER_RETRY
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sweep-unqueued-sessions": {
         "task": "coach.tasks.sweep_unqueued_sessions",
-        "schedule": 300.0,
+        # Every 30 s: with coach.tasks' one-minute wait, a lost analysis is redone within about
+        # 90 s of being queued. Each run is one query on an index of recent completions.
+        "schedule": 30.0,
+        # Sweeps queued while no worker ran are dropped once stale rather than run back to back.
+        "options": {"expires": 30.0},
     },
     # Hourly; each learner gets it once, Monday 08:00–11:59 in their own time zone.
     "send-weekly-progress-emails": {
@@ -164,6 +228,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "TypingTrainer — "
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_ADAPTER = "typingtrainer.accounts.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults are already on; these are stated so they are visible and tunable.
     "login": "30/m/ip",
@@ -220,6 +285,14 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+# --- Proxies: how many of ours stand in front of the site (0: none, clients connect directly). ---
+# typingtrainer.http.client_ip reads the client's address from X-Forwarded-For only behind them;
+# rate limits (ours and allauth's) and logs use it, and HTTPS is taken from X-Forwarded-Proto.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 # Per learner and minute on the widget's endpoints. A 300 WPM typist sends ~75 batches a minute.
 WIDGET_RATE_LIMITS = {
     "start": env_int("RATE_LIMIT_STARTS_PER_MINUTE", 60),

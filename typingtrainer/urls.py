@@ -9,6 +9,9 @@ admin.site.site_header = "TypingTrainer admin"
 admin.site.site_title = "TypingTrainer admin"
 admin.site.index_title = "Courses, learners and the business"
 
+# allauth answers its rate limits with ROOT_URLCONF's handler429 (Django itself has none).
+handler429 = "typingtrainer.accounts.too_many_requests"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),

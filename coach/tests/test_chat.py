@@ -109,10 +109,10 @@ def test_a_bad_question_gets_a_400_and_stores_nothing(client, premium, question,
 
 def test_chat_is_rate_limited_per_learner(client, premium, settings):
     settings.COACH_RATE_LIMITS = {**settings.COACH_RATE_LIMITS, "chat": 2}
-    statuses = [
-        client.post("/coach/chat/", {"question": "hi"}, headers=HTMX).status_code for _ in range(3)
-    ]
-    assert statuses == [200, 200, 429]
+    responses = [client.post("/coach/chat/", {"question": "hi"}, headers=HTMX) for _ in range(3)]
+    assert [response.status_code for response in responses] == [200, 200, 429]
+    assert 1 <= int(responses[-1]["Retry-After"]) <= 60
+    assert "ask again in" in responses[-1].content.decode()
 
 
 def test_chat_works_without_javascript(client, premium):

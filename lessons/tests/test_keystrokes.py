@@ -170,5 +170,6 @@ def test_batches_are_rate_limited_per_learner_with_a_clear_429(client, session, 
     ]
     assert statuses == [201, 201, 201, 429]
     response = send(client, session, {"seq": 4, "keys": keys[4:5]})
-    assert "at most 3 a minute" in response.json()["error"]
+    assert "at most 3 a minute. Try again in" in response.json()["error"]
+    assert 1 <= int(response["Retry-After"]) <= 60
     assert KeystrokeBatch.objects.filter(session_id=session).count() == 3

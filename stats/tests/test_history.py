@@ -186,12 +186,48 @@ def test_a_filter_that_matches_nothing_says_so(client, learner, lesson1):
     assert "No session matches these filters" in html
 
 
-def test_a_malformed_date_is_ignored(client, learner, lesson1):
+def test_a_malformed_date_is_left_out_and_the_page_says_so(client, learner, lesson1):
     session(learner, lesson1, when=datetime(2025, 3, 1, tzinfo=UTC))
     client.force_login(learner)
     response = client.get("/stats/history/?from=yesterday&to=2025-13-45")
     assert response.status_code == 200
-    assert len(rows(text(response))) == 1
+    html = text(response)
+    assert len(rows(html)) == 1
+    assert "“yesterday” is not a date (like 2025-01-31), so “From” was left out." in html
+    assert "“2025-13-45” is not a date (like 2025-01-31), so “To” was left out." in html
+
+
+ZONES = ["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "America/New_York", "Pacific/Pago_Pago"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("to=9999-12-31", 2),
+        ("from=0001-01-01", 2),
+        ("from=0001-01-01&to=9999-12-31", 2),
+        ("from=9999-12-31", 0),
+        ("to=0001-01-01", 0),
+        ("from=2025-03-03&to=9999-12-31", 1),
+    ],
+)
+def test_the_first_and_last_days_a_date_can_name_filter_like_any_other(
+    client, lesson1, zone, htmx, query, listed
+):
+    learner = make_user("far@example.com", time_zone=zone)
+    session(learner, lesson1, when=datetime(2025, 3, 1, 12, tzinfo=UTC), wpm=1)
+    session(learner, lesson1, when=datetime(2025, 3, 3, 12, tzinfo=UTC), wpm=2)
+    client.force_login(learner)
+    response = client.get(
+        f"/stats/history/?{query}", headers={"HX-Request": "true"} if htmx else {}
+    )
+    assert response.status_code == 200
+    html = text(response)
+    assert len(rows(html)) == listed
+    assert ("No session matches these filters" in html) == (listed == 0)
+    assert "is not a date" not in html
 
 
 def test_filtering_with_htmx_answers_the_results_fragment(client, learner, lesson1):

@@ -11,6 +11,8 @@ PRODUCTION = {
     "SECRET_KEY": "x7Hq2-production-secret-key-that-is-long-and-random-9fKd0sLwPq3zRt",
     "ALLOWED_HOSTS": "typingtrainer.example.com",
     "DEBUG": "",
+    "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+    "CELERY_TASK_ALWAYS_EAGER": "",
 }
 
 
