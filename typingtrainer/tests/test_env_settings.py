@@ -35,8 +35,14 @@ print(json.dumps({
 
 
 def every_variable_empty(**values: str) -> dict[str, str]:
-    """A copy of .env.example with every value left empty, plus `values`."""
-    return environment(**{**dict.fromkeys(env_example_names(), ""), **values})
+    """A copy of .env.example with every value left empty but the two production cannot do
+    without (SECRET_KEY, and a broker: production refuses to run tasks inside the web process
+    unless told to), plus `values`."""
+    needed = {
+        "SECRET_KEY": PRODUCTION["SECRET_KEY"],
+        "CELERY_BROKER_URL": PRODUCTION["CELERY_BROKER_URL"],
+    }
+    return environment(**{**dict.fromkeys(env_example_names(), ""), **needed, **values})
 
 
 def read_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -52,7 +58,7 @@ def read_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("module", SETTINGS_MODULES)
 def test_every_variable_of_env_example_left_empty_means_its_default(module):
-    env = every_variable_empty(DJANGO_SETTINGS_MODULE=module, SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    env = every_variable_empty(DJANGO_SETTINGS_MODULE=module)
     assert env["STATIC_ROOT"] == ""  # .env.example was really read
 
     result = read_settings(env)
@@ -139,7 +145,7 @@ def printed(config: str) -> dict[str, str]:
 
 def test_gunicorn_starts_with_every_variable_empty_including_web_concurrency():
     # WEB_CONCURRENCY is the PaaS convention; gunicorn itself int()s it when it is imported.
-    env = every_variable_empty(WEB_CONCURRENCY="", SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    env = every_variable_empty(WEB_CONCURRENCY="")
 
     result = gunicorn_config(env)
 
@@ -157,9 +163,7 @@ def test_gunicorn_starts_with_every_variable_empty_including_web_concurrency():
 
 
 def test_gunicorn_reads_its_worker_count_and_threads_from_the_environment():
-    env = every_variable_empty(
-        SECRET_KEY=PRODUCTION["SECRET_KEY"], GUNICORN_WORKERS="3", GUNICORN_THREADS="4"
-    )
+    env = every_variable_empty(GUNICORN_WORKERS="3", GUNICORN_THREADS="4")
 
     config = printed(gunicorn_config(env).stdout)
 
