@@ -6,7 +6,6 @@ eager Celery tasks, console email. `typingtrainer.settings_production` tightens 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
@@ -86,7 +85,7 @@ TEMPLATES = [
 
 # --- Database: SQLite under var/ by default, PostgreSQL (pooled) from DATABASE_URL. ---
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL = env_str("DATABASE_URL")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASE_URL:
     default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
@@ -99,8 +98,8 @@ if DATABASE_URL:
         # Native psycopg pool; a new connection per request costs 5x the throughput.
         default_db["OPTIONS"] = {
             "pool": {
-                "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
-                "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
                 "timeout": 10,
             }
         }
@@ -116,7 +115,7 @@ DATABASES = {"default": default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis from REDIS_URL, else local memory. ---
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -124,7 +123,7 @@ if REDIS_URL:
             # sessions come from the database and rate limits let requests through.
             "BACKEND": "typingtrainer.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tt"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "tt"),
             "OPTIONS": {
                 # A stopped Redis refuses at once; these bound one that does not answer (a
                 # request makes 2-4 cache calls). A timeout is only a miss.
@@ -140,7 +139,7 @@ else:
 # stays the cache either way). Unset or empty means no broker: tasks run eagerly in the web
 # process, the embedded default. Production settings refuse to start that way unless
 # CELERY_TASK_ALWAYS_EAGER=true says it is meant. ---
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged when it has run, not when it arrives: on RabbitMQ a worker that dies
@@ -288,7 +287,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Proxies: how many of ours stand in front of the site (0: none, clients connect directly). ---
 # typingtrainer.http.client_ip reads the client's address from X-Forwarded-For only behind them;
 # rate limits (ours and allauth's) and logs use it, and HTTPS is taken from X-Forwarded-Proto.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT

@@ -86,6 +86,29 @@ def test_every_variable_of_env_example_left_empty_means_its_default(module):
         assert values["DEBUG"] is True
 
 
+def test_empty_pool_sizes_and_cache_prefix_mean_their_defaults_on_postgresql_and_redis():
+    env = every_variable_empty(
+        DJANGO_SETTINGS_MODULE="typingtrainer.settings_production",
+        DATABASE_URL="postgres://typingtrainer@127.0.0.1:5432/typingtrainer",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    show = (
+        "from django.conf import settings as s; import json; print(json.dumps(["
+        "s.DATABASES['default']['OPTIONS']['pool'], s.CACHES['default']['KEY_PREFIX'],"
+        " s.TRUSTED_PROXY_COUNT]))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    pool, key_prefix, proxies = json.loads(result.stdout)
+    assert (pool["min_size"], pool["max_size"]) == (1, 10)
+    assert key_prefix == "tt"
+    assert proxies == 0
+
+
 @pytest.mark.parametrize(
     "static_root",
     [str(ROOT), str(ROOT.parent), "/", f"{ROOT}/typingtrainer/..", "."],
@@ -113,6 +136,7 @@ def test_a_static_root_of_its_own_is_used(tmp_path):
         ("SECURE_HSTS_SECONDS", "1y", "SECURE_HSTS_SECONDS must be a whole number, not '1y'"),
         ("RATE_LIMIT_CHAT_PER_MINUTE", "10.5", "RATE_LIMIT_CHAT_PER_MINUTE must be a whole"),
         ("SECURE_SSL_REDIRECT", "ture", "SECURE_SSL_REDIRECT must be true or false, not 'ture'"),
+        ("TRUSTED_PROXY_COUNT", "one", "TRUSTED_PROXY_COUNT must be a whole number, not 'one'"),
     ],
 )
 def test_a_value_that_cannot_be_read_stops_start_up_naming_the_variable(name, value, message):
