@@ -664,6 +664,32 @@ def prepare_data(typists: int) -> tuple[list[tuple[int, str]], list[tuple[str, s
     return lessons, logins
 
 
+class RunLock:
+    """One run at a time on a machine: they share the database, the template and the vhost.
+    A PostgreSQL advisory lock, held by a connection to the `postgres` database for the whole
+    run (and let go by the server should the run die)."""
+
+    KEY = "select hashtext('bench/faults.py')"
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(ADMIN_DSN, autocommit=True)
+
+    def acquire(self, timeout: float) -> bool:
+        until = time.monotonic() + timeout
+        while True:
+            row = self.conn.execute(f"SELECT pg_try_advisory_lock(({self.KEY}))").fetchone()
+            if row and row[0]:
+                return True
+            if time.monotonic() >= until:
+                return False
+            time.sleep(1)
+
+    def release(self) -> None:
+        self.conn.close()
+
+
 def terminate_connections() -> int:
     import psycopg
 
@@ -956,7 +982,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--gap", type=float, default=6, help="seconds between faults")
     parser.add_argument(
-        "--drain", type=float, default=30, help="most seconds to wait for analyses at the end"
+        "--drain", type=float, default=20, help="most seconds to wait for analyses at the end"
     )
     parser.add_argument("--web-workers", type=int, help="WEB_CONCURRENCY (default: the config's)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the migrated template")
@@ -1005,7 +1031,13 @@ def main() -> int:
     summary = ""
     code = 2
     vhost_setup: subprocess.Popen[bytes] | None = None
+    lock: RunLock | None = None
     try:
+        lock = RunLock()
+        if not lock.acquire(0):
+            print("another run of bench/faults.py holds the machine: waiting (at most 5 min)")
+            if not lock.acquire(300):
+                raise RuntimeError("another run of bench/faults.py did not finish in 5 minutes")
         import django
 
         django.setup()
@@ -1090,10 +1122,11 @@ def main() -> int:
             thread.join(timeout=REQUEST_TIMEOUT_S + 2)
         typed_s = time.monotonic() - traffic
 
-        # Drain: wait for the killed worker's analyses (capped by the watch) and the queue.
-        drain_until = time.monotonic() + args.drain
+        # Drain: the killed worker's analyses first (the watch has its cap), then up to
+        # --drain seconds for the rest of the queue, which the restarted worker reaches last.
         if watch is not None:
             watch.done.wait(max(0.0, watch.until - time.monotonic()))
+        drain_until = time.monotonic() + args.drain
         due = done = never_queued = 0
         while True:
             due, done, never_queued = analyses()
@@ -1223,6 +1256,8 @@ def main() -> int:
             if database:
                 drop_database(DB_NAME)
             shutil.rmtree(workdir, ignore_errors=True)
+        if lock is not None:
+            lock.release()
         total = time.monotonic() - began
         print(
             f"stopped everything in {time.monotonic() - stopping:.0f} s; {total:.0f} s in all"

@@ -5,8 +5,9 @@ and most shells pass those on as empty strings. Every reader here treats an empt
 as absent and falls back to the default, and a value that cannot be read fails at start-up with
 ImproperlyConfigured naming the variable.
 
-No Django import at module level (gunicorn.conf.py uses it too, in the master); Django's
-exception is imported only when there is an error to raise.
+No Django import at module level: gunicorn.conf.py loads this file on its own, in the master,
+where importing the `typingtrainer` package would pull in Celery (~0.5 s). Django's exception is
+imported only when there is an error to raise.
 """
 
 from __future__ import annotations
