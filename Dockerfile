@@ -19,8 +19,10 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 
 COPY . .
-# collectstatic needs settings to import; this throwaway key never reaches a running container.
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+# collectstatic needs settings to import: a throwaway key that never reaches a running container,
+# and no broker (production refuses to start without one unless tasks are meant to run eagerly).
+RUN SECRET_KEY=collectstatic-only CELERY_TASK_ALWAYS_EAGER=true \
+    python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R app:app /app/var
 
 USER app

@@ -28,6 +28,8 @@ PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "typingtrainer.settings_production",
     "SECRET_KEY": "x7Hq2-production-secret-key-that-is-long-and-random-9fKd0sLwPq3zRt",
     "ALLOWED_HOSTS": SITE_DOMAIN,
+    # Production refuses to start without a broker; these processes never publish to it.
+    "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
 }
 # What the test run itself sets, which a production process must not inherit.
 TEST_ONLY = {

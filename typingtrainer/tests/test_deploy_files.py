@@ -32,7 +32,7 @@ BROKER_URL = "amqp://guest:guest@rabbitmq:5672//"
 
 def test_the_dockerfiles_collectstatic_line_builds_the_manifest_as_written(image_var_dir):
     run = next(args for kw, args in dockerfile_instructions() if "collectstatic" in args)
-    assert run.startswith("SECRET_KEY=collectstatic-only python manage.py collectstatic")
+    assert "python manage.py collectstatic --noinput" in run
     static_root = image_var_dir / "static"  # the fixture ran that line with VAR_DIR there
 
     manifest = json.loads((static_root / "staticfiles.json").read_text())

@@ -35,8 +35,14 @@ print(json.dumps({
 
 
 def every_variable_empty(**values: str) -> dict[str, str]:
-    """A copy of .env.example with every value left empty, plus `values`."""
-    return environment(**{**dict.fromkeys(env_example_names(), ""), **values})
+    """A copy of .env.example with every value left empty but the two production cannot do
+    without (SECRET_KEY, and a broker: production refuses to run tasks inside the web process
+    unless told to), plus `values`."""
+    needed = {
+        "SECRET_KEY": PRODUCTION["SECRET_KEY"],
+        "CELERY_BROKER_URL": PRODUCTION["CELERY_BROKER_URL"],
+    }
+    return environment(**{**dict.fromkeys(env_example_names(), ""), **needed, **values})
 
 
 def read_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -52,7 +58,7 @@ def read_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("module", SETTINGS_MODULES)
 def test_every_variable_of_env_example_left_empty_means_its_default(module):
-    env = every_variable_empty(DJANGO_SETTINGS_MODULE=module, SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    env = every_variable_empty(DJANGO_SETTINGS_MODULE=module)
     assert env["STATIC_ROOT"] == ""  # .env.example was really read
 
     result = read_settings(env)
@@ -78,6 +84,29 @@ def test_every_variable_of_env_example_left_empty_means_its_default(module):
         assert values["SECURE_SSL_REDIRECT"] is True
     else:
         assert values["DEBUG"] is True
+
+
+def test_empty_pool_sizes_and_cache_prefix_mean_their_defaults_on_postgresql_and_redis():
+    env = every_variable_empty(
+        DJANGO_SETTINGS_MODULE="typingtrainer.settings_production",
+        DATABASE_URL="postgres://typingtrainer@127.0.0.1:5432/typingtrainer",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    show = (
+        "from django.conf import settings as s; import json; print(json.dumps(["
+        "s.DATABASES['default']['OPTIONS']['pool'], s.CACHES['default']['KEY_PREFIX'],"
+        " s.TRUSTED_PROXY_COUNT]))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    pool, key_prefix, proxies = json.loads(result.stdout)
+    assert (pool["min_size"], pool["max_size"]) == (1, 10)
+    assert key_prefix == "tt"
+    assert proxies == 0
 
 
 @pytest.mark.parametrize(
@@ -107,6 +136,7 @@ def test_a_static_root_of_its_own_is_used(tmp_path):
         ("SECURE_HSTS_SECONDS", "1y", "SECURE_HSTS_SECONDS must be a whole number, not '1y'"),
         ("RATE_LIMIT_CHAT_PER_MINUTE", "10.5", "RATE_LIMIT_CHAT_PER_MINUTE must be a whole"),
         ("SECURE_SSL_REDIRECT", "ture", "SECURE_SSL_REDIRECT must be true or false, not 'ture'"),
+        ("TRUSTED_PROXY_COUNT", "one", "TRUSTED_PROXY_COUNT must be a whole number, not 'one'"),
     ],
 )
 def test_a_value_that_cannot_be_read_stops_start_up_naming_the_variable(name, value, message):
@@ -139,7 +169,7 @@ def printed(config: str) -> dict[str, str]:
 
 def test_gunicorn_starts_with_every_variable_empty_including_web_concurrency():
     # WEB_CONCURRENCY is the PaaS convention; gunicorn itself int()s it when it is imported.
-    env = every_variable_empty(WEB_CONCURRENCY="", SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    env = every_variable_empty(WEB_CONCURRENCY="")
 
     result = gunicorn_config(env)
 
@@ -157,9 +187,7 @@ def test_gunicorn_starts_with_every_variable_empty_including_web_concurrency():
 
 
 def test_gunicorn_reads_its_worker_count_and_threads_from_the_environment():
-    env = every_variable_empty(
-        SECRET_KEY=PRODUCTION["SECRET_KEY"], GUNICORN_WORKERS="3", GUNICORN_THREADS="4"
-    )
+    env = every_variable_empty(GUNICORN_WORKERS="3", GUNICORN_THREADS="4")
 
     config = printed(gunicorn_config(env).stdout)
 

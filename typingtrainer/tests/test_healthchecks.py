@@ -90,7 +90,7 @@ def broker_url() -> Iterator[str]:
 
 
 def service_environment(broker_url: str, var_dir: Path) -> dict[str, str]:
-    return environment(**PRODUCTION, CELERY_BROKER_URL=broker_url, VAR_DIR=str(var_dir))
+    return environment(**{**PRODUCTION, "CELERY_BROKER_URL": broker_url, "VAR_DIR": str(var_dir)})
 
 
 def start_service(
