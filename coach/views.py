@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.entitlements import is_premium
@@ -67,21 +71,33 @@ def new_exercise(request: HttpRequest) -> HttpResponse:
     limit = settings.COACH_RATE_LIMITS["exercise"]
     if wait := retry_after(f"exercise:{request.user.pk}", limit=limit):
         error = f"You are making exercises very fast: try again in {wait_phrase(wait)}."
-        if "application/json" in request.headers.get("Accept", ""):
-            response: HttpResponse = JsonResponse({"error": error}, status=429)
-        elif request.htmx:
-            response = HttpResponse(error, status=429, content_type="text/plain; charset=utf-8")
-        else:  # a plain form post: back to the coach page, which shows the message
-            messages.error(request, error)
-            return redirect("coach:home")
-        response["Retry-After"] = str(wait)
-        return response
+        return _refused(request, error, wait)
     try:
         exercise = make_exercise(user=request.user, finding=_requested_focus(request))
     except LimitReached as exc:
-        messages.error(request, str(exc))
-        return redirect("coach:home")
+        return _refused(request, str(exc), _seconds_to_tomorrow())
     return redirect("coach:exercise", exercise.pk)
+
+
+def _refused(request: HttpRequest, error: str, wait: int) -> HttpResponse:
+    """A limit reached: 429 with Retry-After for JSON and HTMX requests; a plain form post goes
+    back to the coach page, which shows the message."""
+    if "application/json" in request.headers.get("Accept", ""):
+        response: HttpResponse = JsonResponse({"error": error}, status=429)
+    elif request.htmx:
+        response = HttpResponse(error, status=429, content_type="text/plain; charset=utf-8")
+    else:
+        messages.error(request, error)
+        return redirect("coach:home")
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _seconds_to_tomorrow() -> int:
+    """Until the daily allowance starts again (its day begins at midnight UTC)."""
+    now = timezone.now()
+    tomorrow = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return max(1, math.ceil((tomorrow - now).total_seconds()))
 
 
 @login_required

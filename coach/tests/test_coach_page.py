@@ -104,6 +104,27 @@ def test_free_learners_get_three_exercises_a_day(client, learner):
     assert b"0 of 3 free exercises left today" in response.content
 
 
+@pytest.mark.parametrize(
+    ("headers", "kind"),
+    [
+        ({"HTTP_ACCEPT": "application/json"}, "application/json"),
+        ({"HTTP_HX_REQUEST": "true"}, "text/plain"),
+    ],
+)
+def test_the_daily_allowance_answers_429_until_midnight_to_json_and_htmx(
+    client, learner, headers, kind
+):
+    client.force_login(learner)
+    for _ in range(3):
+        client.post("/coach/exercises/", {"keys": "j"})
+    response = client.post("/coach/exercises/", {"keys": "j"}, **headers)
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith(kind)
+    assert "used today's 3 generated exercises" in response.content.decode()
+    assert 1 <= int(response["Retry-After"]) <= 24 * 3600
+    assert Exercise.objects.filter(user=learner).count() == 3
+
+
 def test_premium_learners_make_as_many_exercises_as_they_like(
     client,
     learner,
