@@ -4,6 +4,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.db import OperationalError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from typingtrainer.http import BadJson, client_ip, parse_json
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
+from typingtrainer.postgresql.base import connection_lost
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import scoring
@@ -202,7 +204,15 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
         return _error("No such session.", 404)
     try:
         payload = _json_body(request, max_depth=COMPLETION_DEPTH)
-        outcome = complete_session(session=session, batches=payload.get("batches"))
+        try:
+            outcome = complete_session(session=session, batches=payload.get("batches"))
+        except OperationalError as exc:
+            # The database ended the connection mid-transaction (a restart, a failover): it
+            # rolled the transaction back, and completing is idempotent, so run it once more.
+            if not connection_lost(exc):
+                raise
+            connection.close()
+            outcome = complete_session(session=session, batches=payload.get("batches"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)
     except Conflict as exc:

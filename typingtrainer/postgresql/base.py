@@ -34,8 +34,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
@@ -64,10 +66,68 @@ class ClosedByServerCheck:
             raise
 
 
+# The server ended the session: an administrator (pg_terminate_backend), a shutdown, a crash.
+_SERVER_ENDED = {"57P01", "57P02", "57P03"}
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` says the database connection itself is gone (not the statement failing)."""
+    cause = exc.__cause__ or exc
+    if getattr(cause, "sqlstate", None) in _SERVER_ENDED:
+        return True
+    conn = getattr(cause, "pgconn", None)
+    return isinstance(exc, OperationalError) and conn is not None and conn.status != 0
+
+
+class RetryOnLostConnection:
+    """A statement outside a transaction whose connection the server ended is sent again, once,
+    on a new connection from the pool."""
+
+    db: DatabaseWrapper
+    cursor: Any
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        try:
+            return super().execute(sql, params)  # type: ignore[misc]
+        except OperationalError as exc:
+            self._reconnect_or_raise(exc)
+            return super().execute(sql, params)  # type: ignore[misc]
+
+    def executemany(self, sql: Any, param_list: Any) -> Any:
+        try:
+            return super().executemany(sql, param_list)  # type: ignore[misc]
+        except OperationalError as exc:
+            self._reconnect_or_raise(exc)
+            return super().executemany(sql, param_list)  # type: ignore[misc]
+
+    def _reconnect_or_raise(self, exc: OperationalError) -> None:
+        named = getattr(self.cursor, "name", None)  # a server-side cursor lives on its connection
+        if self.db.in_atomic_block or named or not connection_lost(exc):
+            raise exc
+        logger.warning("The database ended the connection mid-statement; sending it again.")
+        self.db.close()  # the pool drops a broken connection
+        self.db.ensure_connection()
+        self.cursor = self.db.create_cursor()
+
+
+class RetryingCursorWrapper(RetryOnLostConnection, CursorWrapper):
+    pass
+
+
+class RetryingCursorDebugWrapper(RetryOnLostConnection, CursorDebugWrapper):
+    pass
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     # Django's own (private) members, which django-stubs leave out.
     _connection_pools: dict[str, ConnectionPool]
     _configure_connection: Callable[[Connection[Any]], Any]
+
+    def make_cursor(self, cursor: Any) -> CursorWrapper:
+        return RetryingCursorWrapper(cursor, self)
+
+    def make_debug_cursor(self, cursor: Any) -> CursorDebugWrapper:
+        return RetryingCursorDebugWrapper(cursor, self)
 
     @property
     def pool(self) -> ConnectionPool | None:

@@ -166,3 +166,35 @@ def test_code_outside_a_request_gets_a_working_connection_after_the_drop(learner
 
     learner.refresh_from_db()
     assert learner.email == "learner@example.com"
+
+
+def terminate_the_connection_in_use() -> None:
+    """The server ends the connection this thread holds, as it would a statement in flight: the
+    pool's checkout check has already passed it."""
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**params, autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
+def test_a_statement_whose_connection_is_ended_is_sent_again_outside_a_transaction(learner):
+    terminate_the_connection_in_use()
+
+    assert KeystrokeBatch.objects.count() == 0  # answered, on a new connection
+    assert connection.connection.info.backend_pid  # and that connection is live
+
+
+def test_inside_a_transaction_the_lost_connection_is_the_caller_s_to_handle(learner):
+    from django.db import OperationalError, transaction
+
+    def count_in_a_transaction() -> int:
+        with transaction.atomic():
+            terminate_the_connection_in_use()
+            return KeystrokeBatch.objects.count()
+
+    with pytest.raises(OperationalError):
+        count_in_a_transaction()  # not sent again: the transaction's earlier work is gone
+    connection.close()
+    assert KeystrokeBatch.objects.count() == 0
