@@ -572,24 +572,26 @@ def settle(servers: list[Server], quiet: float = 1.0, limit: float = 30.0) -> No
 
 
 def bytes_per_key() -> tuple[float, str]:
-    """Bytes per stored keystroke of the batch table, rows, TOAST and indexes included."""
+    """Bytes per stored keystroke of the batch table: heap, TOAST and indexes, after VACUUM
+    ANALYZE. Measured by `bench.storage.bytes_per_keystroke` where it exists."""
     from django.db import connection
 
     from lessons.models import KeystrokeBatch
 
-    measure = None
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {KeystrokeBatch._meta.db_table}")
+    keys = KeystrokeBatch.objects.count() * KEYS_PER_BATCH  # every batch here has 20 keys
     if importlib.util.find_spec("bench.storage") is not None:
         from bench import storage  # type: ignore[attr-defined,unused-ignore]
 
-        measure = getattr(storage, "bytes_per_keystroke", None)
-    if measure is not None:
-        return float(measure()), "bench.storage.bytes_per_keystroke"
+        found = storage.bytes_per_keystroke(connection, keys)
+        return float(found.bytes_per_key), found.describe()
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE lessons_keystrokebatch")
-        cursor.execute("SELECT pg_total_relation_size('lessons_keystrokebatch')")
+        cursor.execute(
+            "SELECT pg_total_relation_size(%s::regclass)", [KeystrokeBatch._meta.db_table]
+        )
         size = cursor.fetchone()[0]
-    keys = KeystrokeBatch.objects.count() * KEYS_PER_BATCH  # every batch here has 20 keys
-    return size / max(keys, 1), "pg_total_relation_size / keystrokes"
+    return size / max(keys, 1), "pg_total_relation_size over the keystrokes stored"
 
 
 def integrity(loads: list[Load]) -> tuple[int, list[str]]:
