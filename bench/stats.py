@@ -258,6 +258,7 @@ def load_attempts_at(revision: str) -> Any:
     module = types.ModuleType("lessons.attempts_before")
     module.__package__ = "lessons"
     module.__file__ = f"{revision}:lessons/attempts.py"
+    sys.modules[module.__name__] = module  # its dataclasses look their module up
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
 
