@@ -74,7 +74,7 @@ def test_every_variable_of_env_example_left_empty_means_its_default(module):
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
     assert values["EMAIL_PORT"] == 25
     assert values["EMAIL_HOST"] == "localhost"
-    assert values["WIDGET_RATE_LIMITS"] == {"start": 60, "keystrokes": 240, "complete": 60}
+    assert values["WIDGET_RATE_LIMITS"] == {"start": 60, "complete": 60}
     assert values["COACH_RATE_LIMITS"] == {"exercise": 10, "chat": 10}
     assert values["OPENAI_MODEL"] == "gpt-4o-mini"
     assert values["LOG_LEVEL"] == "INFO"
