@@ -58,7 +58,6 @@ def configure() -> None:
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="bench-pool-")
     os.environ.pop("REDIS_URL", None)
     os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["RATE_LIMIT_BATCHES_PER_MINUTE"] = "1000000000"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
 

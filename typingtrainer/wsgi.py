@@ -68,16 +68,17 @@ def keystrokes(
 ) -> Iterable[bytes]:
     set_script_prefix(get_script_name(environ))
     signals.request_started.send(sender=WSGIHandler, environ=environ)
-    request = WSGIRequest(environ)
+    request: WSGIRequest | None = None
     response: HttpResponseBase
     try:
+        request = WSGIRequest(environ)
         response = _answer(request, session_id)
     except Exception as exc:
         response = JsonResponse({"error": "Something went wrong on our side."}, status=500)
         log_response(
             "%s: %s",
             "Internal Server Error",
-            request.path,
+            environ.get("PATH_INFO", ""),
             response=response,
             request=request,
             exception=exc,
