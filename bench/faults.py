@@ -21,8 +21,10 @@ In one run (every wait capped):
    20-key batches (`POST /sessions/<uuid>/keystrokes`) at a human pace in the text's order,
    completes (`POST /sessions/<uuid>/complete`) and moves on to the next lesson. Like the
    widget (static/js/typing/widget.js) they send the session and csrftoken cookies and
-   X-CSRFToken, one request at a time, and retry a network error, a 5xx or a 429 with its
-   backoff (0.5 s doubling to 30 s, jittered to 50–100 %). A visitor loads /courses/.
+   X-CSRFToken, except that batches go with only the session's X-Practice-Token (from the
+   start answer) and completions with the token as well; one request at a time, and retry a
+   network error, a 5xx or a 429 with its backoff (0.5 s doubling to 30 s, jittered to
+   50–100 %). A visitor loads /courses/.
 4. Meanwhile, one after another: (1) terminates every connection to the database; (2) kills
    Redis and starts it again on the same port 10 s later; (3) SIGKILLs the Celery worker while
    it holds analyses (completions are held back for a few seconds and released at once while
@@ -208,6 +210,7 @@ class Client:
         self.ledger = ledger
         self.cookies = dict(part.split("=", 1) for part in cookie.split("; ") if part)
         self.csrf = csrf
+        self.token = ""  # the practice token of the session being typed
 
     def call(
         self,
@@ -218,14 +221,18 @@ class Client:
         accept: str = "application/json",
     ) -> tuple[int | None, bytes]:
         headers = {"Host": f"127.0.0.1:{self.port}", "Accept": accept}
-        if self.cookies:
+        batch = path.endswith("/keystrokes")  # the widget sends these without cookies
+        if self.cookies and not batch:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         data = None
         if method == "POST":
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-            headers["X-CSRFToken"] = self.csrf
+            if not batch:
+                headers["X-CSRFToken"] = self.csrf
             headers["Origin"] = f"http://127.0.0.1:{self.port}"  # what fetch() sends
+            if path.startswith("/sessions/") and self.token:
+                headers["X-Practice-Token"] = self.token
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_S)
         status: int | None = None
         payload = b""
@@ -321,7 +328,8 @@ class Typist(threading.Thread):
         if started[0] != 201:
             self.ledger.refuse("POST /lessons/<id>/start", *started)
             return None
-        session = json.loads(started[1])["session"]
+        answer = json.loads(started[1])
+        session, self.client.token = answer["session"], answer["token"]
         keys = typed_keys(text, rng=self.rng, interval_ms=self.interval_ms, mistakes=MISTAKE_RATE)
         batches = [keys[i : i + KEYS_PER_BATCH] for i in range(0, len(keys), KEYS_PER_BATCH)]
         began = time.monotonic()

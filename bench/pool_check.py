@@ -29,6 +29,7 @@ What it does:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import statistics
@@ -57,7 +58,6 @@ def configure() -> None:
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="bench-pool-")
     os.environ.pop("REDIS_URL", None)
     os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["RATE_LIMIT_BATCHES_PER_MINUTE"] = "1000000000"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
 
@@ -118,9 +118,12 @@ class Typist:
     def new_session(self) -> None:
         from django.db import connection
 
+        from lessons import tokens
         from lessons.attempts import start_session
 
         session = start_session(lesson=self.lesson, user=self.user, guest_key="")
+        # Started long ago as far as the pace bound goes: this measures the pool, not a typist.
+        self.token = tokens.sign(dataclasses.replace(tokens.for_session(session), started=0))
         text = self.lesson.text
         keys = [[pos, ch, 150 * pos] for pos, ch in enumerate(text)]
         self.batches = [keys[i : i + BATCH] for i in range(0, len(keys), BATCH)]
@@ -136,7 +139,10 @@ class Typist:
         started = time.perf_counter()
         close_old_connections()
         response = self.client.post(
-            f"/sessions/{self.session}/keystrokes", body, content_type="application/json"
+            f"/sessions/{self.session}/keystrokes",
+            body,
+            content_type="application/json",
+            headers={"X-Practice-Token": self.token},
         )
         close_old_connections()
         elapsed = time.perf_counter() - started

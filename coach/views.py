@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
+from lessons import tokens
 from lessons.attempts import start_session
+from lessons.views import open_sessions_over_cap
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
@@ -117,6 +119,8 @@ def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = Exercise.objects.filter(pk=pk, user=request.user).first()
     if exercise is None:
         return JsonResponse({"error": "No such exercise."}, status=404)
+    if capped := open_sessions_over_cap(user=request.user, guest_key=""):
+        return capped
     recent = snapshot_for(request.user).recent_wpm or 25
     session = start_session(
         lesson=None,
@@ -124,7 +128,11 @@ def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
         text=exercise.text,
         target_wpm=max(10, round(recent * 1.1)),
     )
-    return JsonResponse({"session": str(session.pk)}, status=201)
+    token = tokens.for_session(session)
+    return JsonResponse(
+        {"session": str(session.pk), "token": tokens.sign(token), "expires": token.expires},
+        status=201,
+    )
 
 
 @login_required

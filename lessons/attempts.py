@@ -4,13 +4,16 @@ sessions over to their new account."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Field, Q, Subquery
+from django.db.models import Field, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -70,36 +73,136 @@ def start_session(
     )
 
 
-def store_batch(*, session: PracticeSession, seq: Any, keys: Any) -> bool:
+class Forbidden(Exception):
+    """The session's owner may not write to it (HTTP 403): their account is deactivated."""
+
+
+class NotFound(Exception):
+    """No such session (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class SessionText:
+    text: str
+    skip_indent: bool
+
+
+class _TextCache:
+    """Per worker, bounded, least recently used: a session's text and skip_indent, which are
+    a snapshot taken at start and never change, so a batch after the first costs no query."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, SessionText] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> SessionText | None:
+        with self._lock:
+            found = self._items.get(session_id)
+            if found is not None:
+                self._items.move_to_end(session_id)
+            return found
+
+    def put(self, session_id: str, value: SessionText) -> None:
+        with self._lock:
+            self._items[session_id] = value
+            self._items.move_to_end(session_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+session_texts = _TextCache(size=2048)
+
+
+def session_text(session_id: str) -> SessionText | None:
+    """The session's text snapshot: from the cache, else one SELECT (None: no such session)."""
+    found = session_texts.get(session_id)
+    if found is None:
+        row = PracticeSession.objects.filter(pk=session_id).values_list("text", "skip_indent")
+        first = row.first()
+        if first is None:
+            return None
+        found = SessionText(text=first[0], skip_indent=first[1])
+        session_texts.put(session_id, found)
+    return found
+
+
+def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
     """Store one batch, idempotently. True when stored now, False when this exact batch was
-    already stored. Raises scoring.BatchError for bad input and Conflict for a different batch
-    under a used seq or a completed session."""
+    already stored. With the text cached, a new batch is one statement: an INSERT that itself
+    checks the session is still open and its owner active. Raises scoring.BatchError for bad
+    input, NotFound, Forbidden (deactivated owner) and Conflict for a different batch under a
+    used seq or a completed session. `session`: the session or its id."""
+    session_id = session if isinstance(session, str) else str(session.pk)
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 100_000:
         raise scoring.BatchError('"seq" must be an integer from 0 to 99999')
-    parsed = scoring.parse_keys(keys, text_length=len(session.text))
-    scoring.check_batch_follows_text(session.text, parsed, skip_indent=session.skip_indent)
-    if session.is_completed:
-        raise Conflict("This session is already complete; no more keystrokes are accepted.")
-    if _insert_batch(session, seq, keys):
+    snapshot = session_text(session_id)
+    if snapshot is None:
+        raise NotFound("No such session.")
+    parsed = scoring.parse_keys(keys, text_length=len(snapshot.text))
+    scoring.check_batch_follows_text(snapshot.text, parsed, skip_indent=snapshot.skip_indent)
+    if _insert_batch(session_id, seq, keys):
         return True
-    stored = KeystrokeBatch.objects.filter(session=session, seq=seq).first()
-    if stored is not None and stored.keys == keys:
-        return False
-    raise Conflict(f"Batch {seq} was already received with different keystrokes.")
+    # Nothing inserted: say why, with one SELECT.
+    stored = KeystrokeBatch.objects.filter(session=OuterRef("pk"), seq=seq).values("keys")[:1]
+    row = (
+        PracticeSession.objects.filter(pk=session_id)
+        .annotate(stored=Subquery(stored))
+        .values_list("status", "user_id", "user__is_active", "stored")
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such session.")
+    status, user_id, active, stored_keys = row
+    if user_id is not None and not active:
+        raise Forbidden("This account is deactivated; it cannot record keystrokes.")
+    if stored_keys is not None:
+        if _same_keys(stored_keys, keys):
+            return False
+        raise Conflict(f"Batch {seq} was already received with different keystrokes.")
+    if status == PracticeSession.Status.COMPLETED:
+        raise Conflict("This session is already complete; no more keystrokes are accepted.")
+    raise Conflict(f"Batch {seq} could not be stored; send it again.")
+
+
+def _same_keys(stored_value: Any, keys: Any) -> bool:
+    """Whether a stored batch holds the same keystrokes as `keys` (as the widget sent them),
+    whatever form the keys column returns them in."""
+    return _key_tuples(stored_value) == _key_tuples(keys)
+
+
+def _key_tuples(value: Any) -> list[tuple[int, str, int]]:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = KeystrokeBatch._meta.get_field("keys").to_python(bytes(value))
+    result = []
+    for key in value:
+        if isinstance(key, scoring.Keystroke):
+            result.append((key.pos, key.typed, key.t))
+        else:
+            pos, typed, t = key
+            result.append((int(pos), str(typed), int(t)))
+    return result
 
 
 BATCH_COLUMNS = ("session", "seq", "keys", "received_at")
 
 
-def _insert_batch(session: PracticeSession, seq: int, keys: Any) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING: True when the row is new. One statement and one round
-    trip on the hottest path, where a transaction around the ORM's insert took three."""
+def _insert_batch(session_id: str, seq: int, keys: Any) -> bool:
+    """INSERT … SELECT … ON CONFLICT DO NOTHING: True when the row is new. One statement and
+    one round trip on the hottest path; the SELECT stores nothing unless the session is still
+    started and its owner (if any) active."""
     fields = _batch_fields()
-    values = (session.pk, seq, keys, timezone.now())
+    values = (session_id, seq, keys, timezone.now())
     params = [
         fields[name].get_db_prep_save(value, connection)
         for name, value in zip(BATCH_COLUMNS, values, strict=True)
     ]
+    params.append(PracticeSession._meta.pk.get_db_prep_save(session_id, connection))
+    params.append(PracticeSession.Status.STARTED.value)
     with connection.cursor() as cursor:
         cursor.execute(_batch_insert_sql(), params)
         return cursor.fetchone() is not None
@@ -114,11 +217,18 @@ def _batch_fields() -> dict[str, Field[Any, Any]]:
 def _batch_insert_sql() -> str:
     """Built once: it is the same for every batch."""
     fields, qn = _batch_fields(), connection.ops.quote_name
+    session_meta, user_meta = PracticeSession._meta, get_user_model()._meta
     columns = ", ".join(qn(fields[name].column) for name in BATCH_COLUMNS)
     conflict = ", ".join(qn(fields[name].column) for name in ("session", "seq"))
+    session_user = qn(session_meta.get_field("user").column)
     return (
         f"INSERT INTO {qn(KeystrokeBatch._meta.db_table)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(BATCH_COLUMNS))}) "
+        f"SELECT {', '.join(['%s'] * len(BATCH_COLUMNS))} "
+        f"FROM {qn(session_meta.db_table)} s "
+        f"LEFT JOIN {qn(user_meta.db_table)} u ON u.{qn(user_meta.pk.column)} = s.{session_user} "
+        f"WHERE s.{qn(session_meta.pk.column)} = %s "
+        f"AND s.{qn(session_meta.get_field('status').column)} = %s "
+        f"AND (s.{session_user} IS NULL OR u.{qn(user_meta.get_field('is_active').column)}) "
         f"ON CONFLICT ({conflict}) DO NOTHING "
         f"RETURNING {qn(KeystrokeBatch._meta.pk.column)}"
     )

@@ -9,5 +9,6 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/", views.lesson_detail, name="lesson_detail"),
     path("lessons/<int:lesson_id>/start", views.start, name="lesson_start"),
     path("sessions/<uuid:session_id>/keystrokes", views.keystrokes, name="session_keystrokes"),
+    path("sessions/<uuid:session_id>/token", views.renew_token, name="session_token"),
     path("sessions/<uuid:session_id>/complete", views.complete, name="session_complete"),
 ]

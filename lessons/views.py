@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import math
 import secrets
+import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest as PlainRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing.entitlements import is_premium
@@ -18,11 +25,13 @@ from typingtrainer.http import HtmxHttpRequest as HttpRequest
 from typingtrainer.postgresql.base import connection_lost
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
-from . import scoring
+from . import scoring, tokens
 from .access import Access, lesson_access, previous_lesson
 from .attempts import (
     GUEST_KEY,
     Conflict,
+    Forbidden,
+    NotFound,
     Outcome,
     Unscorable,
     complete_session,
@@ -123,18 +132,26 @@ def _error(message: str, status: int, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
 
-def _over_limit(request: HttpRequest, action: str) -> JsonResponse | None:
-    """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
-    who = request.user.pk if request.user.is_authenticated else request.session.session_key
-    limit = settings.WIDGET_RATE_LIMITS[action]
-    wait = retry_after(f"{action}:{who or client_ip(request)}", limit=limit)
-    if not wait:
-        return None
-    response = _error(
-        f"Too many requests: at most {limit} a minute. Try again in {wait_phrase(wait)}.", 429
-    )
+def _limited(message: str, wait: int) -> JsonResponse:
+    response = _error(message, 429)
     response["Retry-After"] = str(wait)
     return response
+
+
+def _over_limit(who: Any, action: str) -> JsonResponse | None:
+    """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
+    limit = settings.WIDGET_RATE_LIMITS[action]
+    wait = retry_after(f"{action}:{who}", limit=limit)
+    if not wait:
+        return None
+    return _limited(
+        f"Too many requests: at most {limit} a minute. Try again in {wait_phrase(wait)}.", wait
+    )
+
+
+def _requester(request: HttpRequest) -> str:
+    who = request.user.pk if request.user.is_authenticated else request.session.session_key
+    return str(who or client_ip(request))
 
 
 def _json_body(request: HttpRequest, *, max_depth: int) -> dict[str, Any]:
@@ -148,9 +165,10 @@ def _json_body(request: HttpRequest, *, max_depth: int) -> dict[str, Any]:
 
 
 def _session_for(request: HttpRequest, session_id: Any) -> PracticeSession | None:
-    """The requester's own session, or None (answered as 404, whoever owns it)."""
+    """The requester's own session by their cookies, or None (answered as 404, whoever owns
+    it)."""
     try:
-        session = PracticeSession.objects.get(pk=session_id)
+        session = PracticeSession.objects.select_related("user").get(pk=session_id)
     except PracticeSession.DoesNotExist:
         return None
     if not session.belongs_to(request.user, request.session.get(GUEST_KEY)):
@@ -158,9 +176,48 @@ def _session_for(request: HttpRequest, session_id: Any) -> PracticeSession | Non
     return session
 
 
+def _token_error(exc: tokens.TokenError) -> JsonResponse:
+    return _error(str(exc), 401, code=exc.code)
+
+
+def _token_answer(practice: PracticeSession, status: int = 200, **extra: Any) -> JsonResponse:
+    token = tokens.for_session(practice)
+    return JsonResponse(
+        {**extra, "token": tokens.sign(token), "expires": token.expires}, status=status
+    )
+
+
+def open_sessions_over_cap(*, user: Any, guest_key: str) -> JsonResponse | None:
+    """429 when the learner (or visitor) already has PRACTICE_MAX_OPEN_SESSIONS open: started,
+    not completed, and started within the token's lifetime and renewal grace."""
+    cap = settings.PRACTICE_MAX_OPEN_SESSIONS
+    window = timedelta(seconds=tokens.lifetime() + tokens.grace())
+    since = timezone.now() - window
+    owned = (
+        PracticeSession.objects.filter(user=user)
+        if user.is_authenticated
+        else PracticeSession.objects.filter(user=None, guest_key=guest_key)
+    )
+    if not guest_key and not user.is_authenticated:
+        return None  # a first visit has no sessions
+    starts = list(
+        owned.filter(status=PracticeSession.Status.STARTED, started_at__gte=since)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)[:cap]
+    )
+    if len(starts) < cap:
+        return None
+    wait = max(1, math.ceil((starts[-1] + window - timezone.now()).total_seconds()))
+    return _limited(
+        f"You have {cap} practice sessions open at once, the most there may be: finish one "
+        f"or try again in {wait_phrase(wait)}.",
+        wait,
+    )
+
+
 @require_POST
 def start(request: HttpRequest, lesson_id: int) -> JsonResponse:
-    if limited := _over_limit(request, "start"):
+    if limited := _over_limit(_requester(request), "start"):
         return limited
     try:
         lesson, access = _lesson_and_access(request, lesson_id)
@@ -170,38 +227,130 @@ def start(request: HttpRequest, lesson_id: int) -> JsonResponse:
         return _error(access.reason, 403)
     guest_key = ""
     if not request.user.is_authenticated:
-        guest_key = request.session.get(GUEST_KEY) or secrets.token_urlsafe(24)
+        guest_key = request.session.get(GUEST_KEY) or ""
+        if capped := open_sessions_over_cap(user=request.user, guest_key=guest_key):
+            return capped
+        guest_key = guest_key or secrets.token_urlsafe(24)
         request.session[GUEST_KEY] = guest_key
+    elif capped := open_sessions_over_cap(user=request.user, guest_key=""):
+        return capped
     session = start_session(lesson=lesson, user=request.user, guest_key=guest_key)
-    return JsonResponse({"session": str(session.pk)}, status=201)
+    return _token_answer(session, 201, session=str(session.pk))
 
 
+@csrf_exempt
 @require_POST
-def keystrokes(request: HttpRequest, session_id: Any) -> JsonResponse:
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BATCH_BYTES:
-        return _error(f"A batch may be at most {MAX_BATCH_BYTES // 1024} KB.", 413)
-    if limited := _over_limit(request, "keystrokes"):
-        return limited
-    session = _session_for(request, session_id)
-    if session is None:
-        return _error("No such session.", 404)
+def renew_token(request: HttpRequest, session_id: Any) -> JsonResponse:
+    """A new token for the session, given the current one (expired at most
+    PRACTICE_TOKEN_GRACE_SECONDS ago) in X-Practice-Token, or else the cookies of the
+    session's owner (with CSRF, as any cookie-authenticated POST)."""
     try:
-        payload = _json_body(request, max_depth=BATCH_DEPTH)
-        created = store_batch(session=session, seq=payload.get("seq"), keys=payload.get("keys"))
+        tokens.verify(
+            request.META.get(tokens.META_HEADER), session_id, grace_seconds=tokens.grace()
+        )
+        session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()
+        if session is None:
+            return _error("No such session.", 404)
+    except tokens.TokenError as exc:
+        if not (request.user.is_authenticated or request.session.get(GUEST_KEY)):
+            return _token_error(exc)
+        if refused := _csrf_refusal(request):
+            return _error("CSRF verification failed; reload the page.", refused.status_code)
+        found = _session_for(request, session_id)
+        if found is None:
+            return _error("No such session.", 404)
+        session = found
+    if session.user is not None and not session.user.is_active:
+        return _error("This account is deactivated.", 403)
+    if session.is_completed:
+        return _error("This session is already complete; it needs no token.", 409)
+    return _token_answer(session)
+
+
+def _csrf_refusal(request: HttpRequest) -> HttpResponseBase | None:
+    """What CsrfViewMiddleware answers this request (None: it passes), for a view that takes
+    a token or else cookies, and needs CSRF only with the cookies."""
+    middleware = CsrfViewMiddleware(lambda request: HttpResponse())
+    return middleware.process_view(request, lambda request: HttpResponse(), (), {})
+
+
+def _pace_wait(seq: Any, token: tokens.Token) -> int:
+    """Seconds until batch `seq` is within the session's pace bound (0: it is now, or `seq`
+    is no number, which store_batch refuses)."""
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return 0
+    allowed_at = (seq - settings.PRACTICE_BATCH_BURST) / settings.PRACTICE_BATCHES_PER_SECOND
+    wait = token.started + allowed_at - time.time()
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def ingest_keystrokes(request: PlainRequest, session_id: str) -> JsonResponse:
+    """POST /sessions/<uuid>/keystrokes, for both Django's URLconf and the WSGI dispatcher in
+    front of it (typingtrainer.wsgi). It reads only the body and the X-Practice-Token header —
+    no cookie, no user, no Redis — and stores a new batch in one SQL statement once the
+    session's text is cached."""
+    if request.method != "POST":
+        response = _error("Only POST is allowed.", 405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error("The Content-Length header is not a number.", 400)
+    if length > MAX_BATCH_BYTES:
+        return _error(f"A batch may be at most {MAX_BATCH_BYTES // 1024} KB.", 413)
+    body = request.body
+    if b"\x00" in body:
+        return _error("The request has a NUL character in its body; nothing accepts one.", 400)
+    try:
+        payload = parse_json(body, max_depth=BATCH_DEPTH)
+    except BadJson as exc:
+        return _error(str(exc), 400)
+    if not isinstance(payload, dict):
+        return _error("The body must be a JSON object.", 400)
+    try:
+        token = tokens.verify(request.META.get(tokens.META_HEADER), session_id)
+    except tokens.TokenError as exc:
+        return _token_error(exc)
+    seq = payload.get("seq")
+    if wait := _pace_wait(seq, token):
+        return _limited(
+            f"Batch {seq} arrived faster than anyone types; send it again in {wait_phrase(wait)}.",
+            wait,
+        )
+    try:
+        created = store_batch(session=token.session, seq=seq, keys=payload.get("keys"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)
+    except NotFound as exc:
+        return _error(str(exc), 404)
+    except Forbidden as exc:
+        return _error(str(exc), 403)
     except Conflict as exc:
         return _error(str(exc), 409)
-    return JsonResponse({"seq": payload["seq"], "stored": created}, status=201 if created else 200)
+    return JsonResponse({"seq": seq, "stored": created}, status=201 if created else 200)
 
 
+@csrf_exempt
+def keystrokes(request: HttpRequest, session_id: Any) -> JsonResponse:
+    return ingest_keystrokes(request, str(session_id))
+
+
+@csrf_exempt
 @require_POST
 def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
-    if limited := _over_limit(request, "complete"):
+    """Completion: the session's token in X-Practice-Token, no cookie needed."""
+    try:
+        token = tokens.verify(request.META.get(tokens.META_HEADER), str(session_id))
+    except tokens.TokenError as exc:
+        return _token_error(exc)
+    if limited := _over_limit(token.owner, "complete"):
         return limited
-    session = _session_for(request, session_id)
+    session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()
     if session is None:
         return _error("No such session.", 404)
+    if session.user is not None and not session.user.is_active:
+        return _error("This account is deactivated.", 403)
     try:
         payload = _json_body(request, max_depth=COMPLETION_DEPTH)
         try:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -10,22 +11,61 @@ from django.utils import timezone
 
 
 class LearnerTimeZoneMiddleware:
-    """Show dates and times in the logged-in learner's own time zone (User.time_zone)."""
+    """Show dates and times in the logged-in learner's own time zone (User.time_zone).
+
+    Lazily: the zone activated is a LearnerZone, which looks the user up (a session read and a
+    query) the first time a date is shown in it, so a request that shows none — a keystroke
+    batch, a completion sent with its token — loads no user for it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        timezone.deactivate()
-        if user is not None and user.is_authenticated:
-            # An unknown name cannot be saved (it is validated); should one appear, UTC it is.
-            with suppress(ZoneInfoNotFoundError, ValueError):
-                timezone.activate(ZoneInfo(user.time_zone))
+        timezone.activate(LearnerZone(request))
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class LearnerZone(tzinfo):
+    """The time zone of the request's learner (UTC for visitors), resolved on first use."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self._zone: tzinfo | None = None
+
+    @property
+    def zone(self) -> tzinfo:
+        if self._zone is None:
+            zone: tzinfo = UTC
+            user = getattr(self._request, "user", None)
+            if user is not None and user.is_authenticated:
+                # An unknown name cannot be saved (it is validated); should one appear, UTC.
+                with suppress(ZoneInfoNotFoundError, ValueError):
+                    zone = ZoneInfo(user.time_zone)
+            self._zone = zone
+        return self._zone
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self.zone.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        # The real zone's conversion (DST folds included); the result carries the real zone.
+        zone = self.zone
+        return zone.fromutc(dt.replace(tzinfo=zone))
+
+    def __str__(self) -> str:
+        return str(self.zone)
+
+    def __repr__(self) -> str:
+        return f"LearnerZone({self.zone!r})" if self._zone is not None else "LearnerZone(?)"
 
 
 class RejectNulMiddleware:

@@ -296,12 +296,22 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
-# Per learner and minute on the widget's endpoints. A 300 WPM typist sends ~75 batches a minute.
+# Per learner and minute on starting and completing sessions.
 WIDGET_RATE_LIMITS = {
     "start": env_int("RATE_LIMIT_STARTS_PER_MINUTE", 60),
-    "keystrokes": env_int("RATE_LIMIT_BATCHES_PER_MINUTE", 240),
     "complete": env_int("RATE_LIMIT_COMPLETIONS_PER_MINUTE", 60),
 }
+# --- The practice write token (DESIGN §3): start hands it out, batches and completion send it
+# in X-Practice-Token. It lasts about the longest plausible lesson, and renews within a grace.
+PRACTICE_TOKEN_SECONDS = env_int("PRACTICE_TOKEN_SECONDS", 1800)
+PRACTICE_TOKEN_GRACE_SECONDS = env_int("PRACTICE_TOKEN_GRACE_SECONDS", 3600)
+# Sessions one learner (or visitor) may have open at once: started within the token's
+# lifetime and grace and not completed.
+PRACTICE_MAX_OPEN_SESSIONS = env_int("PRACTICE_MAX_OPEN_SESSIONS", 20)
+# The pace bound, per session, with no Redis round trip: batch `seq` is accepted once the
+# session is (seq - burst) / rate seconds old. A 300 WPM typist sends ~1.25 batches a second.
+PRACTICE_BATCH_BURST = env_int("PRACTICE_BATCH_BURST", 10)
+PRACTICE_BATCHES_PER_SECOND = env_int("PRACTICE_BATCHES_PER_SECOND", 5)
 # Per learner and minute on the coach's generation and chat.
 COACH_RATE_LIMITS = {
     "exercise": env_int("RATE_LIMIT_EXERCISES_PER_MINUTE", 10),

@@ -157,3 +157,36 @@ def test_a_code_lesson_enter_types_the_newline_and_the_indentation_is_skipped(
     assert session.keystrokes == len(text) - 4  # the four spaces of indentation were skipped
     keys = [key for batch in session.batches.order_by("seq") for key in batch.keys]
     assert [key[1] for key in keys if key[1] == "\n"] == ["\n"] * 3
+
+
+def test_batches_carry_the_token_and_no_cookie_and_an_expired_token_is_renewed(
+    page, live_server, learner, course, settings
+):
+    settings.PRACTICE_TOKEN_SECONDS = 1  # expires while the lesson is typed
+    lesson1 = course.lessons.get(position=1)
+    sent: list[dict] = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append({"url": request.url, "headers": request.all_headers()})
+            if request.method == "POST" and "/sessions/" in request.url
+            else None
+        ),
+    )
+    log_in(page, live_server, learner)
+    open_lesson(page, live_server, lesson1)
+    text = lesson1.text
+    page.keyboard.type(text[:8], delay=TYPING_DELAY_MS)
+    page.wait_for_timeout(2500)  # the first batch goes 2 s after its first key, token expired
+    page.keyboard.type(text[8:], delay=TYPING_DELAY_MS)
+    page.locator("#result").wait_for(timeout=20_000)
+
+    session = PracticeSession.objects.get(user=learner)
+    assert session.status == "completed"
+    assert session.keystrokes == len(text)  # nothing lost to the expiry
+    batches = [r for r in sent if r["url"].endswith("/keystrokes")]
+    assert batches
+    assert all("cookie" not in r["headers"] for r in batches)
+    assert all("x-csrftoken" not in r["headers"] for r in batches)
+    assert all(r["headers"].get("x-practice-token") for r in batches)
+    assert any(r["url"].endswith("/token") for r in sent)  # renewed at least once

@@ -57,6 +57,6 @@ def test_a_different_visitor_cannot_touch_a_guest_session(client, lesson1):
     session = start(client, lesson1)
     stranger = Client()
     response = post_json(
-        stranger, f"/sessions/{session}/keystrokes", {"seq": 0, "keys": [[0, "a", 0]]}
+        stranger, f"/sessions/{session}/keystrokes", {"seq": 0, "keys": [[0, "a", 0]]}, token=None
     )
-    assert response.status_code == 404
+    assert response.status_code == 401

@@ -10,7 +10,7 @@ import pytest
 from courses.models import Course, Lesson
 from lessons.models import KeystrokeBatch, PracticeSession
 
-from .conftest import post_json, send_batches, start, typed_keys
+from .conftest import SESSION_URL, TOKENS, post_json, send_batches, start, typed_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,10 @@ def session(client, learner, lesson1) -> str:
 
 
 def post_raw(client, url: str, body: bytes):
-    return client.post(
-        url, body, content_type="application/json", headers={"Accept": "application/json"}
-    )
+    headers = {"Accept": "application/json"}
+    if match := SESSION_URL.match(url):
+        headers["X-Practice-Token"] = TOKENS[match.group(1)]
+    return client.post(url, body, content_type="application/json", headers=headers)
 
 
 @pytest.mark.parametrize("depth", [4, 1000, 30_000])  # 30,000 levels: just under 64 KB

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import Client
 
+from lessons import tokens
 from lessons.models import KeystrokeBatch, PracticeSession
 
 from .conftest import post_json, start, typed_keys
@@ -20,6 +21,10 @@ def session(client, learner, lesson1) -> str:
 
 def send(client, session, payload):
     return post_json(client, f"/sessions/{session}/keystrokes", payload)
+
+
+def send_without_token(client, session, payload):
+    return post_json(client, f"/sessions/{session}/keystrokes", payload, token=None)
 
 
 def test_starting_a_lesson_answers_201_with_a_session(client, learner, lesson1):
@@ -112,20 +117,27 @@ def test_a_batch_over_64_kb_gets_a_413(client, session):
     assert not KeystrokeBatch.objects.exists()
 
 
-def test_someone_elses_session_is_a_404(client, session, other_learner, lesson1):
+def test_someone_elses_cookies_without_the_token_are_refused(
+    client, session, other_learner, lesson1
+):
     client.force_login(other_learner)
-    response = send(client, session, {"seq": 0, "keys": typed_keys(lesson1.text)[:5]})
-    assert response.status_code == 404
-    assert response.json() == {"error": "No such session."}
-    complete = post_json(client, f"/sessions/{session}/complete", {"batches": 1})
-    assert complete.status_code == 404
+    response = send_without_token(client, session, {"seq": 0, "keys": typed_keys(lesson1.text)[:5]})
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_missing"
+    complete = post_json(client, f"/sessions/{session}/complete", {"batches": 1}, token=None)
+    assert complete.status_code == 401
     assert not KeystrokeBatch.objects.exists()
 
 
-def test_an_unknown_session_is_a_404(client, learner):
-    client.force_login(learner)
-    response = send(client, "5b0f5c1e-0000-4000-8000-000000000000", {"seq": 0, "keys": []})
+def test_an_unknown_session_is_a_404(client):
+    unknown = "5b0f5c1e-0000-4000-8000-000000000000"
+    token = tokens.sign(tokens.issue(session=unknown, user_id=1, guest_key="", started=0))
+    keys = [[0, "a", 0]]
+    response = post_json(
+        client, f"/sessions/{unknown}/keystrokes", {"seq": 0, "keys": keys}, token=token
+    )
     assert response.status_code == 404
+    assert response.json() == {"error": "No such session."}
 
 
 def test_a_batch_for_a_completed_session_is_a_409(client, session, lesson1):
@@ -159,10 +171,25 @@ def test_csrf_applies_to_the_widget_endpoints(learner, lesson1):
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 201
+    session = response.json()["session"]
+    # The cookies and the CSRF token of the session's owner do not write keystrokes.
+    keys = typed_keys(lesson1.text)[:5]
+    response = client.post(
+        f"/sessions/{session}/keystrokes",
+        json.dumps({"seq": 0, "keys": keys}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_missing"
+    assert not KeystrokeBatch.objects.exists()
 
 
-def test_batches_are_rate_limited_per_learner_with_a_clear_429(client, session, lesson1, settings):
-    settings.WIDGET_RATE_LIMITS = {**settings.WIDGET_RATE_LIMITS, "keystrokes": 3}
+def test_batches_faster_than_the_pace_bound_are_a_429_and_stored_only_when_allowed(
+    client, session, lesson1, settings
+):
+    settings.PRACTICE_BATCH_BURST = 2
+    settings.PRACTICE_BATCHES_PER_SECOND = 1
     keys = typed_keys(lesson1.text)
     statuses = [
         send(client, session, {"seq": seq, "keys": keys[seq : seq + 1]}).status_code
@@ -170,6 +197,7 @@ def test_batches_are_rate_limited_per_learner_with_a_clear_429(client, session, 
     ]
     assert statuses == [201, 201, 201, 429]
     response = send(client, session, {"seq": 4, "keys": keys[4:5]})
-    assert "at most 3 a minute. Try again in" in response.json()["error"]
-    assert 1 <= int(response["Retry-After"]) <= 60
+    assert response.status_code == 429
+    assert "faster than anyone types; send it again in" in response.json()["error"]
+    assert 1 <= int(response["Retry-After"]) <= 3
     assert KeystrokeBatch.objects.filter(session_id=session).count() == 3

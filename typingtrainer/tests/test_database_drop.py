@@ -43,6 +43,7 @@ class Browser:
         self.cookies = f"csrftoken={self.csrf}"
         if session_cookie:
             self.cookies += f"; sessionid={session_cookie}"
+        self.token = ""  # the practice session's, once started
 
     def request(self, method: str, path: str, payload: object = None) -> tuple[int, bytes]:
         request = urllib.request.Request(
@@ -52,6 +53,7 @@ class Browser:
             headers={
                 "Cookie": self.cookies,
                 "X-CSRFToken": self.csrf,
+                "X-Practice-Token": self.token,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
             },
@@ -103,6 +105,7 @@ def logged_in(live_server, learner, lesson1):
     browser = Browser(live_server.url, client.cookies["sessionid"].value)
     status, body = browser.request("POST", f"/lessons/{lesson1.pk}/start", {})
     assert status == 201, body
+    browser.token = json.loads(body)["token"]
     return browser, json.loads(body)["session"]
 
 

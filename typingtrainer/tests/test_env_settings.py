@@ -30,6 +30,9 @@ print(json.dumps({
     "COACH_RATE_LIMITS": s.COACH_RATE_LIMITS, "OPENAI_MODEL": s.OPENAI_MODEL,
     "SECURE_HSTS_SECONDS": getattr(s, "SECURE_HSTS_SECONDS", 0),
     "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT, "LOG_LEVEL": s.LOGGING["root"]["level"],
+    "PRACTICE": [s.PRACTICE_TOKEN_SECONDS, s.PRACTICE_TOKEN_GRACE_SECONDS,
+                 s.PRACTICE_MAX_OPEN_SESSIONS, s.PRACTICE_BATCH_BURST,
+                 s.PRACTICE_BATCHES_PER_SECOND],
 }))
 """
 
@@ -74,7 +77,8 @@ def test_every_variable_of_env_example_left_empty_means_its_default(module):
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
     assert values["EMAIL_PORT"] == 25
     assert values["EMAIL_HOST"] == "localhost"
-    assert values["WIDGET_RATE_LIMITS"] == {"start": 60, "keystrokes": 240, "complete": 60}
+    assert values["WIDGET_RATE_LIMITS"] == {"start": 60, "complete": 60}
+    assert values["PRACTICE"] == [1800, 3600, 20, 10, 5]
     assert values["COACH_RATE_LIMITS"] == {"exercise": 10, "chat": 10}
     assert values["OPENAI_MODEL"] == "gpt-4o-mini"
     assert values["LOG_LEVEL"] == "INFO"

@@ -87,6 +87,8 @@
       length: chars.length,
       isCode: !!isCode,
       sessionId: null,
+      token: null, // the session's practice token (X-Practice-Token), with its expiry
+      tokenExpires: null, // epoch seconds
       startedAt: null, // epoch ms of the first key
       lastT: 0,
       pos: 0,
@@ -295,6 +297,8 @@
       textLength: state.length,
       isCode: state.isCode,
       sessionId: state.sessionId,
+      token: state.token,
+      tokenExpires: state.tokenExpires,
       startedAt: state.startedAt,
       lastT: state.lastT,
       pos: state.pos,
@@ -331,6 +335,9 @@
     if (!isInt(data.pos) || data.pos < 0 || data.pos > state.length) return null;
     if (!Array.isArray(data.unsent) || !Array.isArray(data.batches)) return null;
     state.sessionId = typeof data.sessionId === "string" ? data.sessionId : null;
+    // No token (a page saved before tokens): the widget renews it with the learner's cookies.
+    state.token = state.sessionId && typeof data.token === "string" ? data.token : null;
+    state.tokenExpires = state.token && isInt(data.tokenExpires) ? data.tokenExpires : null;
     state.startedAt = isInt(data.startedAt) ? data.startedAt : null;
     state.lastT = isInt(data.lastT) ? data.lastT : 0;
     state.pos = data.pos;

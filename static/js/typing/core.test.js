@@ -302,6 +302,8 @@ test("serialize/restore round trip keeps position, batches and ack status", () =
   const text = "hello world, this is a test";
   const s = Core.createState(text, false);
   s.sessionId = "9a8b7c";
+  s.token = "signed.token:value";
+  s.tokenExpires = 1_900_000_000;
   typeAll(s, "hello");
   Core.applyKey(s, "x", T0 + 600);
   Core.takeBatch(s, T0 + 600, true);
@@ -314,6 +316,8 @@ test("serialize/restore round trip keeps position, batches and ack status", () =
   const r = Core.restore(json, text, false, T0 + 60_000);
   assert.ok(r);
   assert.equal(r.sessionId, "9a8b7c");
+  assert.equal(r.token, "signed.token:value");
+  assert.equal(r.tokenExpires, 1_900_000_000);
   assert.equal(r.pos, 7);
   assert.equal(r.errors, 1);
   assert.equal(r.keystrokes, 8);
@@ -399,4 +403,29 @@ test("layout lookup works for Cyrillic (ЙЦУКЕН)", () => {
   const s = Core.createState("Ёж", false);
   Core.applyKey(s, "Ё", T0);
   assert.equal(Core.applyKey(s, "ж", T0 + 1).result, "done");
+});
+
+test("a fresh state has no token, and a token without a session is not restored", () => {
+  const text = "hello world";
+  const s = Core.createState(text, false);
+  assert.equal(s.token, null);
+  assert.equal(s.tokenExpires, null);
+  s.token = "stray";
+  s.startedAt = T0;
+  const r = Core.restore(Core.serialize(s, T0), text, false, T0 + 10);
+  assert.equal(r.sessionId, null);
+  assert.equal(r.token, null);
+});
+
+test("a saved state from before tokens restores with its keys and no token", () => {
+  const text = "hello world";
+  const s = Core.createState(text, false);
+  s.sessionId = "abc";
+  s.startedAt = T0;
+  const saved = JSON.parse(Core.serialize(s, T0));
+  delete saved.token;
+  delete saved.tokenExpires;
+  const r = Core.restore(JSON.stringify(saved), text, false, T0 + 10);
+  assert.equal(r.sessionId, "abc");
+  assert.equal(r.token, null);
 });

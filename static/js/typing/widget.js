@@ -46,11 +46,18 @@
     }
   }
 
-  function post(url, body, extraHeaders) {
-    var headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
+  /** POST JSON. With the practice token (`token`), batches go without cookies or CSRF (the
+   * token is all they need); everything else sends the cookies and the CSRF header. */
+  function post(url, body, extraHeaders, token, withCookies) {
+    var headers = { "Content-Type": "application/json" };
+    if (token) headers["X-Practice-Token"] = token;
+    if (withCookies) headers["X-CSRFToken"] = csrfToken();
     Object.keys(extraHeaders || {}).forEach(function (k) { headers[k] = extraHeaders[k]; });
     return fetch(url, {
-      method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body),
+      method: "POST",
+      credentials: withCookies ? "same-origin" : "omit",
+      headers: headers,
+      body: JSON.stringify(body),
     });
   }
 
@@ -86,6 +93,7 @@
       startUrl: root.getAttribute("data-start-url"),
       keystrokesUrl: root.getAttribute("data-keystrokes-url"),
       completeUrl: root.getAttribute("data-complete-url"),
+      tokenUrl: root.getAttribute("data-token-url") || "/sessions/{session}/token",
     };
     var roles = {};
     ["wpm", "accuracy", "text", "hint", "status", "keyboard", "restart", "keyboard-toggle"]
@@ -104,6 +112,8 @@
     var stepAttempts = 0; // backoff for start/complete (batches keep theirs in the state)
     var stepRetryAt = 0;
     var conflicts = 0;
+    var renewals = 0; // token renewals in a row without a batch getting through
+    var tokenStale = false; // the server refused state.token (401): renew before sending
     var retryTimer = null;
     var batchTimer = null;
     var statsTimer = null;
@@ -363,6 +373,12 @@
         else startSession();
         return;
       }
+      if (!state.token || tokenStale) {
+        // Expired (a 401) or never had one (a page saved before tokens): renew, then resend.
+        if (now < stepRetryAt) wake(stepRetryAt - now);
+        else renewToken();
+        return;
+      }
       var batch = Core.nextBatch(state, now);
       if (batch) return sendBatch(batch);
       var at = Core.nextAttemptAt(state);
@@ -374,11 +390,12 @@
     }
 
     /** POST, then hand the response (null on a network error) to onAnswer; then pump again. */
-    function send(url, body, headers, onAnswer) {
+    function send(url, body, headers, onAnswer, opts) {
       var myGen = gen;
       busy = true;
       if (navigator.onLine === false) setOffline(true);
-      post(url, body, headers)
+      var options = opts || { cookies: true };
+      post(url, body, headers, options.token, options.cookies)
         .catch(function () { return null; })
         .then(function (res) {
           if (myGen !== gen) return;
@@ -408,27 +425,70 @@
         return res.json().then(function (data) {
           if (!data || typeof data.session !== "string") throw new Error("no session id");
           state.sessionId = data.session;
+          state.token = typeof data.token === "string" ? data.token : null;
+          state.tokenExpires = data.expires | 0;
           stepAttempts = 0;
           stepRetryAt = 0;
         });
       });
     }
 
+    /** A 401: the token expired (or the server no longer knows its key). The batch stays
+     * unacknowledged, in localStorage; the token is renewed and it is sent again. */
+    function tokenRefused(res) {
+      return res.json().then(
+        function (data) {
+          renewals += 1;
+          if (renewals > 3) {
+            return setFatal((data && data.error) || "This practice session can no longer be saved.");
+          }
+          tokenStale = true;
+        },
+        function () { return setFatal("The server refused the request (401)."); }
+      );
+    }
+
+    function renewToken() {
+      var url = sessionUrl(cfg.tokenUrl, state.sessionId);
+      // The expired token if there is one, else the learner's cookies (with CSRF) prove it.
+      send(url, {}, null, function (res) {
+        if (transient(res)) return retryStep();
+        if (!res.ok) return failWith(res);
+        return res.json().then(function (data) {
+          if (!data || typeof data.token !== "string") throw new Error("no token");
+          state.token = data.token;
+          state.tokenExpires = data.expires | 0;
+          tokenStale = false;
+          stepAttempts = 0;
+          stepRetryAt = 0;
+        });
+      }, { token: state.token, cookies: true });
+    }
+
     function sendBatch(batch) {
       var url = sessionUrl(cfg.keystrokesUrl, state.sessionId);
+      var token = state.token;
       send(url, { seq: batch.seq, keys: batch.keys }, null, function (res) {
         if (transient(res)) Core.fail(state, batch.seq, Date.now(), Math.random());
-        else if (res.status === 200 || res.status === 201) Core.ack(state, batch.seq);
-        else return failWith(res); // 409 (seq already used by another batch) and other 4xx
-      });
+        else if (res.status === 200 || res.status === 201) {
+          Core.ack(state, batch.seq);
+          renewals = 0;
+        } else if (res.status === 401) {
+          return tokenRefused(res);
+        } else return failWith(res); // 409 (seq already used by another batch) and other 4xx
+      }, { token: token, cookies: false });
     }
 
     function complete() {
       var url = sessionUrl(cfg.completeUrl, state.sessionId);
       var headers = { "HX-Request": "true", Accept: "text/html" };
+      var token = state.token;
       send(url, { batches: state.nextSeq }, headers, function (res) {
         if (transient(res)) return retryStep();
         if (res.ok) return res.text().then(showResult);
+        if (res.status === 401) {
+          return tokenRefused(res);
+        }
         if (res.status !== 409) return failWith(res);
         return res.json().then(function (data) {
           var missing = Core.markMissing(state, data && data.missing);
@@ -437,7 +497,7 @@
             setFatal((data && data.error) || "Some of your typing could not be saved.");
           }
         });
-      });
+      }, { token: token, cookies: true });
     }
 
     function resultTarget() {
