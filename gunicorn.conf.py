@@ -32,10 +32,15 @@ _env = _load_env_helpers()
 bind = _env.env_str("GUNICORN_BIND", "0.0.0.0:8000")
 # GUNICORN_WORKERS, else WEB_CONCURRENCY (the PaaS convention, which gunicorn itself also reads
 # when it is imported and cannot parse when empty: the image's entrypoint drops empty variables).
+# Threaded workers by default, chosen by measurement (bench/ingest.py --gunicorn, 2 cores, the
+# keystroke endpoint): gthread 3 x 4 served 1.43 x the requests/s of sync 2 x 1 and 1.1 x sync
+# 5 x 1, and at 400 requests/s offered answered with p50 5.5 / p99 19 ms where sync workers
+# queued (p50 381-874 ms): a thread keeps the widget's connection alive, a sync worker closes it.
 workers = _env.env_int(
-    "GUNICORN_WORKERS", _env.env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+    "GUNICORN_WORKERS", _env.env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1)
 )
-threads = _env.env_int("GUNICORN_THREADS", 1)
+# The database pool holds at least this many connections per worker (typingtrainer/settings.py).
+threads = _env.env_int("GUNICORN_THREADS", 4)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _env.env_int("GUNICORN_TIMEOUT", 30)
 # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then kill.

@@ -102,7 +102,7 @@ if DATABASE_URL:
                 # Never fewer than a gunicorn worker's threads: a thread that finds the pool
                 # empty waits up to `timeout` for a connection.
                 "max_size": max(
-                    env_int("DATABASE_POOL_MAX_SIZE", 10), env_int("GUNICORN_THREADS", 1)
+                    env_int("DATABASE_POOL_MAX_SIZE", 10), env_int("GUNICORN_THREADS", 4)
                 ),
                 "timeout": 10,
             }
