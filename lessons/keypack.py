@@ -9,7 +9,8 @@ A typical 20-key batch is about 70 bytes, 3-4 bytes a key, against ~44 as jsonb.
 
 Both directions avoid Python loops over bytes: values up to 2**14 (what a keystroke's change of
 `pos` and `t` nearly always is) come from precomputed tables, one regular expression splits a
-batch into its keys, and the running sums are `itertools.accumulate`.
+batch into its keys, the characters are decoded in one call and the running sums are
+`itertools.accumulate`.
 """
 
 from __future__ import annotations
@@ -90,14 +91,6 @@ class _EncodeChar(dict[str, bytes]):
         return encoded
 
 
-class _DecodeChar(dict[bytes, str]):
-    def __missing__(self, token: bytes) -> str:
-        typed = token.decode("utf-8")  # strict: no surrogates, no overlong forms
-        if len(self) < 4096:
-            self[token] = typed
-        return typed
-
-
 _ENCODE_T, _ENCODE_POS = _EncodeDelta(), _EncodeSigned()
 _DECODE_T, _DECODE_POS = _DecodeDelta(), _DecodeSigned()
 for _value in range(_TABLE_SIZE):
@@ -106,16 +99,11 @@ for _value in range(_TABLE_SIZE):
     _DECODE_T[_token] = _value
     _ENCODE_POS[_unzigzag(_value)] = _token
     _DECODE_POS[_token] = _unzigzag(_value)
-_ENCODE_CHAR, _DECODE_CHAR = _EncodeChar(), _DecodeChar()
-for _code in range(0x20, 0x7F):
-    _ENCODE_CHAR[chr(_code)] = chr(_code).encode()
-    _DECODE_CHAR[chr(_code).encode()] = chr(_code)
-_ENCODE_CHAR["\n"], _DECODE_CHAR[b"\n"] = b"\n", "\n"
+_ENCODE_CHAR = _EncodeChar()
 
 _VARINT = rb"[\x80-\xff]{0,9}[\x00-\x7f]"
 _CHAR = rb"[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 _KEY = re.compile(rb"(%s)(%s)(%s)" % (_VARINT, _VARINT, _CHAR))
-_WHOLE = re.compile(rb"(?:%s%s(?:%s))*" % (_VARINT, _VARINT, _CHAR))
 
 
 def pack(keys: Any) -> bytes:
@@ -156,27 +144,29 @@ def unpack(data: bytes | memoryview) -> list[list[Any]]:
     data = bytes(data)
     if not data or data[0] != VERSION:
         raise ValueError("not a packed keystroke batch (unknown format version)")
-    if _WHOLE.fullmatch(data, 1) is None:
-        raise ValueError("packed keystroke batch is corrupt")
     parts = _KEY.findall(data, 1)
     if not parts:
+        if len(data) > 1:
+            raise ValueError("packed keystroke batch is corrupt")
         return []
     pos_tokens, t_tokens, char_tokens = zip(*parts, strict=True)
+    characters = b"".join(char_tokens)
+    # findall skips what does not match: every byte must belong to a key.
+    if sum(map(len, pos_tokens)) + sum(map(len, t_tokens)) + len(characters) != len(data) - 1:
+        raise ValueError("packed keystroke batch is corrupt")
     try:
-        chars = list(map(_DECODE_CHAR.__getitem__, char_tokens))
+        chars = characters.decode("utf-8")  # strict: no surrogates, no overlong forms
     except UnicodeDecodeError as exc:
         raise ValueError("packed keystroke batch holds an invalid character") from exc
-    return list(
-        map(
-            list,
-            zip(
-                accumulate(map(_DECODE_POS.__getitem__, pos_tokens)),
-                chars,
-                accumulate(map(_DECODE_T.__getitem__, t_tokens)),
-                strict=True,
-            ),
+    return [
+        [pos, typed, t]
+        for pos, typed, t in zip(
+            accumulate(map(_DECODE_POS.__getitem__, pos_tokens)),
+            chars,
+            accumulate(map(_DECODE_T.__getitem__, t_tokens)),
+            strict=True,
         )
-    )
+    ]
 
 
 class PackedKeysField(models.BinaryField):
