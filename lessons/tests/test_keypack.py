@@ -3,9 +3,11 @@ the model field makes the packing invisible to everything that reads or writes b
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
+from django.core import serializers
 from django.db import connection
 
 from lessons import keypack
@@ -130,3 +132,16 @@ def test_the_field_stores_bytes_and_reads_back_the_widgets_lists(lesson1):
         (0, keys),
         (1, keys[:2]),
     ]
+
+
+@pytest.mark.django_db
+def test_batches_survive_dumpdata_and_loaddata_as_readable_json(lesson1):
+    session = PracticeSession.objects.create(text=lesson1.text, target_wpm=30)
+    keys = [[0, "Й", 0], [1, "\n", 180]]
+    KeystrokeBatch.objects.create(session=session, seq=0, keys=keys)
+    dumped = serializers.serialize("json", KeystrokeBatch.objects.all())
+    assert json.loads(json.loads(dumped)[0]["fields"]["keys"]) == keys
+    KeystrokeBatch.objects.all().delete()
+    for obj in serializers.deserialize("json", dumped):
+        obj.save()
+    assert KeystrokeBatch.objects.get().keys == keys
