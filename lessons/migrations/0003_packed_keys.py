@@ -12,27 +12,40 @@ import lessons.keypack
 CHUNK = 1_000
 
 
-def _convert(apps, source, target):
+def _convert(apps, schema_editor, source, target):
+    """Copy every batch's keys from the `source` field to the `target` field, 1,000 rows at a
+    time by primary key; each value is decoded by the source field and encoded by the target."""
     Batch = apps.get_model("lessons", "KeystrokeBatch")
+    connection = schema_editor.connection
+    field = Batch._meta.get_field(target)
+    qn = connection.ops.quote_name
+    update = (
+        f"UPDATE {qn(Batch._meta.db_table)} SET {qn(field.column)} = %s "
+        f"WHERE {qn(Batch._meta.pk.column)} = %s"
+    )
     last = 0
     while True:
         rows = list(
-            Batch.objects.filter(pk__gt=last).order_by("pk").only("pk", source)[:CHUNK]
+            Batch.objects.using(connection.alias)
+            .filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", source)[:CHUNK]
         )
         if not rows:
             return
-        for row in rows:
-            setattr(row, target, getattr(row, source))
-        Batch.objects.bulk_update(rows, [target])
-        last = rows[-1].pk
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                update, [(field.get_db_prep_save(keys, connection), pk) for pk, keys in rows]
+            )
+        last = rows[-1][0]
 
 
 def pack_rows(apps, schema_editor):
-    _convert(apps, "keys", "keys_packed")
+    _convert(apps, schema_editor, "keys", "keys_packed")
 
 
 def unpack_rows(apps, schema_editor):
-    _convert(apps, "keys_packed", "keys")
+    _convert(apps, schema_editor, "keys_packed", "keys")
 
 
 class Migration(migrations.Migration):

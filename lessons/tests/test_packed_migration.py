@@ -21,7 +21,9 @@ from stats.tests.conftest import aggregates_of
 
 from .conftest import play, typed_keys
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test leaves the data migrations and content types
+# as they were, for the transactional tests that run later.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 OLD = [("lessons", "0002_session_completed_index")]
 BATCHES = 2_345  # more than two chunks of the conversion
