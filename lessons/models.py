@@ -8,6 +8,8 @@ from django.db import models
 
 from courses.models import Lesson
 
+from .keypack import PackedKeysField
+
 
 class PracticeSessionQuerySet(models.QuerySet["PracticeSession"]):
     def for_user(self, user: Any) -> PracticeSessionQuerySet:
@@ -92,12 +94,15 @@ class PracticeSession(models.Model):
 
 
 class KeystrokeBatch(models.Model):
-    """One batch as the widget sent it, keys packed as [[pos, typed, t], ...] — never a row
-    per keystroke."""
+    """One batch as the widget sent it — never a row per keystroke. `keys` reads and writes as
+    [[pos, typed, t], ...] and is stored packed (lessons.keypack, ~3-5 bytes a key)."""
 
-    session = models.ForeignKey(PracticeSession, on_delete=models.CASCADE, related_name="batches")
+    # No index of its own: the unique (session, seq) index serves lookups by session.
+    session = models.ForeignKey(
+        PracticeSession, on_delete=models.CASCADE, related_name="batches", db_index=False
+    )
     seq = models.PositiveIntegerField()
-    keys = models.JSONField()
+    keys = PackedKeysField()
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
