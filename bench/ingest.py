@@ -22,7 +22,7 @@ Default run, in one process and against one gunicorn:
    application overridden to `bench.wsgi:application` (the project's application plus the bare
    ceiling, a Django handler with no middleware at all) and DJANGO_SETTINGS_MODULE=bench.settings.
 3. Closed loop, with wrk: (a) the real endpoint and (b) `POST /bench/bare/<id>` (parse the JSON,
-   insert one KeystrokeBatch row, nothing else), alternated A, B, A, B ... for `--rounds`
+   insert one KeystrokeBatch row, nothing else), alternated A B, B A, A B ... for `--rounds`
    rounds. Every request is a fresh 20-key batch: the next seq of its session and 20 correct keys
    continuing the lesson text. Prints requests/s and latency per round and the medians; the
    ratio (a)/(b) is the median of the rounds' ratios.
@@ -705,11 +705,15 @@ def main_run(opts: Any, wrk: str, workdir: Path) -> int:
         )
         print(
             f"\n== closed loop, wrk {opts.threads} threads x {opts.connections} connections, "
-            f"{opts.duration} s per load after {opts.warmup} s warm-up, {opts.rounds} rounds A, B"
+            f"{opts.duration} s per load after {opts.warmup} s warm-up, {opts.rounds} rounds "
+            "A B, B A, A B ..."
         )
         runs: dict[str, list[Closed]] = {"a": [], "b": []}
-        for _ in range(opts.rounds):
-            for key, load in (("a", real), ("b", bare)):
+        for number in range(opts.rounds):
+            # A, B, then B, A: a machine that gets busier or quieter during the run favours
+            # neither load.
+            order = [("a", real), ("b", bare)]
+            for key, load in order if number % 2 == 0 else order[::-1]:
                 if opts.warmup:
                     warm = run_wrk(wrk, server, load, text, workdir, opts.warmup, opts)
                     if closed_failed(warm, workdir, server):
