@@ -1,7 +1,7 @@
 """Statistics benchmark: does the dashboard stay as fast for a long history, and what does the
 statistics update add to completing a session?
 
-    uv run python bench/stats.py [--renders 30] [--completions 50] [--keep]
+    uv run python bench/stats.py [--renders 100] [--completions 50] [--keep] [--profile]
 
 A measurement, not a test: it exits 0 whether or not the targets are met. What it does:
 
@@ -12,13 +12,19 @@ A measurement, not a test: it exits 0 whether or not the targets are met. What i
    with 1,000. Their aggregates come from replaying those keystrokes with the same code as
    completion (`stats.aggregates.session_deltas`, `stats.recording.apply`).
 3. Renders `/stats/` through the test Client (the whole middleware stack, DEBUG off) for each
-   learner, N times after a warm-up, and prints the medians and their ratio (target ≤ 1.2).
+   learner, N times after a warm-up, and prints the medians and their ratio (target ≤ 1.1).
    The heatmap and history pages are measured the same way, for information.
 4. Times `lessons.attempts.complete_session` for fresh 1,000-keystroke sessions (p50 over the
-   runs; target ≤ 30 ms), ten learners with a history (the heavy one among them) taking turns,
+   runs; target ≤ 20 ms), ten learners with a history (the heavy one among them) taking turns,
    so each completion updates existing rows as in production. Tasks are queued to an in-memory
    broker, as `.delay()` would queue them to Redis, so the coach's analysis is not part of it.
+   --compare REV times lessons/attempts.py of git revision REV too, turn and turn about with
+   the current one (a before/after ratio that the machine's other load does not skew).
+   --profile adds where the time goes: each statement's count and mean time, and cProfile's
+   top functions.
 5. Drops the database (unless --keep).
+
+The last line is `stats: complete_p50_ms=<p50> stats_heavy_over_light=<ratio>`.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ import gc
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "typingtrainer_bench_stats"
@@ -44,8 +52,8 @@ TEXT_LENGTH = 330
 COMPLETION_KEYSTROKES = 1_000
 TYPISTS = 10
 TYPIST_KEYSTROKES = 20_000
-TARGET_RATIO = 1.2
-TARGET_COMPLETE_MS = 30.0
+TARGET_RATIO = 1.1
+TARGET_COMPLETE_MS = 20.0
 
 
 def configure() -> None:
@@ -192,29 +200,67 @@ def medians_ms(clients: list, url: str, renders: int) -> list[float]:
     return [statistics.median(series) for series in times]
 
 
-def time_completions(users: list, lesson, runs: int, rng: random.Random) -> list[float]:
+def time_completions(
+    users: list,
+    lesson,
+    runs: int,
+    rng: random.Random,
+    profiler: Any = None,
+    before: Any = None,
+) -> tuple[list[float], list[float]]:
     """Milliseconds per `complete_session` of a fresh session of `lesson`, the learners taking
-    turns (as many learners finish sessions, each a while after their last one)."""
+    turns (as many learners finish sessions, each a while after their last one). With
+    `before` (the module of an earlier lessons/attempts.py), its complete_session takes every
+    other turn, so both are timed under the same conditions; its times come second."""
     from lessons.attempts import complete_session, start_session, store_batch
 
     # As each gunicorn worker does once the app is loaded (gunicorn.conf.py): what is alive now
     # is left out of full garbage collections.
     gc.collect()
     gc.freeze()
-    times = []
-    for run in range(runs + 5):
-        user = users[run % len(users)]
+    times: list[float] = []
+    earlier: list[float] = []
+    variants = [(complete_session, times)]
+    if before is not None:
+        variants.append((before.complete_session, earlier))
+    for run in range((runs + 5) * len(variants)):
+        complete, series = variants[run % len(variants)]
+        warm = run >= 5 * len(variants)  # the first few warm the caches
+        user = users[(run // len(variants)) % len(users)]
         session = start_session(lesson=lesson, user=user)
         keys = type_text(rng, lesson.text, base_ms=200)
         for seq in range(0, len(keys), 20):
             store_batch(session=session, seq=seq // 20, keys=keys[seq : seq + 20])
         count = (len(keys) + 19) // 20
+        if profiler is not None and warm and series is times:
+            profiler.enable()
         start = time.perf_counter()
-        complete_session(session=session, batches=count)
+        complete(session=session, batches=count)
         elapsed = (time.perf_counter() - start) * 1000
-        if run >= 5:  # the first few warm the caches
-            times.append(elapsed)
-    return times
+        if profiler is not None:
+            profiler.disable()
+        if warm:
+            series.append(elapsed)
+    return times, earlier
+
+
+def load_attempts_at(revision: str) -> Any:
+    """lessons/attempts.py as it was at `revision`, loaded beside the current one."""
+    import types
+
+    source = subprocess.run(
+        ["git", "show", f"{revision}:lessons/attempts.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType("lessons.attempts_before")
+    module.__package__ = "lessons"
+    module.__file__ = f"{revision}:lessons/attempts.py"
+    sys.modules[module.__name__] = module  # its dataclasses look their module up
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    return module
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -227,6 +273,14 @@ def main() -> int:
     parser.add_argument("--renders", type=int, default=100, help="renders per page and learner")
     parser.add_argument("--completions", type=int, default=50, help="timed completions")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the completions' time goes (cProfile)"
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also time lessons/attempts.py of this git revision, turn and turn about",
+    )
     args = parser.parse_args()
 
     configure()
@@ -312,13 +366,59 @@ def main() -> int:
             f"\n== complete_session, {COMPLETION_KEYSTROKES:,}-keystroke sessions, "
             f"{TYPISTS} learners taking turns (heavy among them)"
         )
-        times = time_completions(typists, long_lesson, args.completions, rng)
+        profiler = None
+        statement_ms: dict[str, list[float]] = {}
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+
+            def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+                start = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    head = " ".join(sql.split()[:6])[:70]
+                    statement_ms.setdefault(head, []).append((time.perf_counter() - start) * 1000)
+
+            connection.execute_wrappers.append(timed)
+            commit = connection.commit
+
+            def timed_commit() -> None:  # the WAL flush, not seen by execute wrappers
+                start = time.perf_counter()
+                try:
+                    commit()
+                finally:
+                    spent = (time.perf_counter() - start) * 1000
+                    statement_ms.setdefault("COMMIT", []).append(spent)
+
+            connection.commit = timed_commit
+        before = load_attempts_at(args.compare) if args.compare else None
+        times, earlier = time_completions(
+            typists, long_lesson, args.completions, rng, profiler, before
+        )
+        if statement_ms:
+            print("   statements (all runs, warm-up included): count, mean ms")
+            for head, spent in sorted(statement_ms.items(), key=lambda kv: -sum(kv[1])):
+                print(f"   {len(spent):5d} {statistics.mean(spent):7.2f}  {head}")
+        if profiler is not None:
+            import pstats
+
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         p50, p90 = percentile(times, 0.5), percentile(times, 0.9)
         verdict = "met" if p50 <= TARGET_COMPLETE_MS else "MISSED"
         print(
             f"   {len(times)} runs: p50 {p50:.1f} ms, p90 {p90:.1f} ms, max {max(times):.1f} ms "
             f"(target p50 ≤ {TARGET_COMPLETE_MS:.0f} ms: {verdict})"
         )
+        if earlier:
+            old50 = percentile(earlier, 0.5)
+            print(
+                f"   lessons/attempts.py at {args.compare}, the same turns interleaved: "
+                f"p50 {old50:.1f} ms, p90 {percentile(earlier, 0.9):.1f} ms -> now "
+                f"{p50 / old50:.2f} x that"
+            )
+        summary = f"stats: complete_p50_ms={p50:.1f} stats_heavy_over_light={ratio:.2f}"
     finally:
         try:
             from django.db import connections
@@ -332,6 +432,7 @@ def main() -> int:
         if not args.keep:
             recreate_database(drop_only=True)
             print(f"\n== dropped {DB_NAME}")
+    print(summary)
     return 0
 
 

@@ -7,20 +7,20 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import F, Field, OuterRef, Q, Subquery
+from django.db.models import Field, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
 from courses.models import Lesson
 from stats.aggregates import local_date, streak_ending
 from stats.models import DailyStat
-from stats.recording import record_session
+from stats.recording import session_statements
 from typingtrainer.celery import app as celery_app
 
 from . import scoring
@@ -237,15 +237,25 @@ def _batch_insert_sql() -> str:
 def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
     """Check every batch is there, replay them against the text, score, and in one transaction
     store the result, progress, unlocks and achievements. Completing twice returns the same
-    result. Raises Conflict (missing batches) or Unscorable."""
+    result. Raises Conflict (missing batches) or Unscorable.
+
+    Round trips, a counted session on PostgreSQL: the session (locked, with its learner, lesson
+    and the WPM of the learner's previous sessions), its batches, the result, then statistics +
+    lesson progress + the achievements' facts in one go, new achievements if any, the commit, the
+    next lesson; then the analysis is queued (its time stamp went in with the result)."""
     if not isinstance(batches, int) or isinstance(batches, bool) or not 0 < batches < 100_000:
         raise scoring.BatchError('"batches" must be a positive integer')
+    owner = (session.user_id, session.guest_key, session.lesson_id)
     with transaction.atomic():
         session = (
             PracticeSession.objects.select_for_update(of=("self",))
             .select_related("user", "lesson")
+            .annotate(**_previous_wpm(session))
             .get(pk=session.pk)
         )
+        if (session.user_id, session.guest_key, session.lesson_id) != owner:
+            # It changed hands meanwhile (a guest's, claimed): `_improvement` reads it again.
+            del session.previous_lesson_wpm, session.previous_any_wpm  # type: ignore[attr-defined]
         if session.is_completed:
             return _outcome(session, list(session.achievements.values_list("code", flat=True)))
         stored = list(session.batches.order_by("seq").values_list("seq", "keys"))
@@ -272,9 +282,10 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         best_rating = None
         if not session.flagged and session.user_id is not None:
             # Statistics first: the streak and hours-typed achievements read them.
-            record_session(session=session, replay=replay)
-            codes, best_rating = _record_progress(session)
-    transaction.on_commit(lambda: queue_analysis(session.pk))
+            codes, best_rating = _record_progress(
+                session, stats=session_statements(session=session, replay=replay)
+            )
+    transaction.on_commit(lambda: queue_analysis(session.pk, stamped=True))
     return _outcome(session, codes, best_rating)
 
 
@@ -291,6 +302,7 @@ RESULT_FIELDS = [
     "flag_reason",
     "rating",
     "improvement",
+    "analysis_queued_at",
 ]
 
 
@@ -308,94 +320,208 @@ def _store_result(session: PracticeSession, result: scoring.Result) -> None:
     # A flagged result earns no stars.
     session.rating = 0 if result.flagged else result.rating
     session.improvement = _improvement(session)
+    # Stamped with the result, so queueing after commit costs no UPDATE; `queue_analysis` clears
+    # it when the broker refuses. A process that dies between the commit and the publish leaves
+    # a stamped session without a report, which the sweep queues again (coach.tasks).
+    session.analysis_queued_at = session.completed_at
     session.save(update_fields=RESULT_FIELDS)
+
+
+def _owner(session: PracticeSession) -> Q:
+    if session.user_id:
+        return Q(user_id=session.user_id)
+    return Q(user=None, guest_key=session.guest_key)
+
+
+def _earlier(session: PracticeSession) -> Any:
+    return (
+        PracticeSession.objects.counted()
+        .filter(_owner(session))
+        .exclude(pk=session.pk)
+        .order_by("-completed_at")
+        .values_list("wpm", flat=True)
+    )
+
+
+def _previous_wpm(session: PracticeSession) -> dict[str, Subquery]:
+    """The WPM of the owner's last counted session of the same lesson and of any, as
+    annotations of the query that locks the session (read with it, not after it)."""
+    earlier = _earlier(session)
+    return {
+        "previous_lesson_wpm": Subquery(earlier.filter(lesson_id=session.lesson_id)[:1]),
+        "previous_any_wpm": Subquery(earlier[:1]),
+    }
 
 
 def _improvement(session: PracticeSession) -> float | None:
     """WPM difference to the previous completed session of the same lesson, else of any."""
     if session.wpm is None:
         return None
-    owner = (
-        Q(user_id=session.user_id) if session.user_id else Q(user=None, guest_key=session.guest_key)
-    )
-    earlier = (
-        PracticeSession.objects.counted()
-        .filter(owner)
-        .exclude(pk=session.pk)
-        .order_by("-completed_at")
-        .values_list("wpm", flat=True)
-    )
-    previous = earlier.filter(lesson=session.lesson).first() or earlier.first()
+    if hasattr(session, "previous_any_wpm"):  # read with the session (`_previous_wpm`)
+        previous = session.previous_lesson_wpm or session.previous_any_wpm  # type: ignore[attr-defined]
+    else:
+        earlier = _earlier(session)
+        previous = earlier.filter(lesson_id=session.lesson_id).first() or earlier.first()
     if previous is None:
         return None
     return round(session.wpm - previous, 1)
 
 
-def _record_progress(session: PracticeSession) -> tuple[list[str], int | None]:
-    """Lesson progress, unlocks and achievements for a counted session. Returns the new
+def _record_progress(
+    session: PracticeSession, stats: list[tuple[str, list[Any]]] | None = None
+) -> tuple[list[str], int | None]:
+    """Lesson progress, unlocks and achievements for a counted session, after the statistics'
+    `stats` statements when given (sent in the same round trip on PostgreSQL). Returns the new
     achievement codes and the lesson's best rating (None for a session without a lesson)."""
     assert session.user_id is not None
+    assert session.user is not None
     assert session.wpm is not None
-    best_rating = None
-    if session.lesson_id is not None:
-        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-            user_id=session.user_id, lesson_id=session.lesson_id
-        )
-        progress.best_rating = max(progress.best_rating, session.rating or 0)
-        progress.best_wpm = max(progress.best_wpm, session.wpm)
-        progress.best_accuracy = max(progress.best_accuracy, session.accuracy or 0)
-        progress.attempts = F("attempts") + 1
-        progress.save(
-            update_fields=[
-                "best_rating",
-                "best_wpm",
-                "best_accuracy",
-                "attempts",
-                "last_completed_at",
-            ]
-        )
-        best_rating = progress.best_rating
-    have = set(
-        EarnedAchievement.objects.filter(user_id=session.user_id).values_list("code", flat=True)
-    )
-    # The facts that take a query are only looked up while their achievement is still to earn.
+    assert session.completed_at is not None
+    day = local_date(session.completed_at, session.user.time_zone)
+    progress = _progress_upsert(session)
+    facts_sql = _facts_query(session, since=day - timedelta(days=STREAK_DAYS))
+    best_rating, rows = _run_together(stats or [], progress, facts_sql)
+    have: set[str] = set()
+    days: set[date] = set()
+    open_lessons = 0
+    typed_ms = 0
+    for kind, text, number in rows:
+        if kind == "code":
+            have.add(text)
+        elif kind == "day":
+            days.add(day - timedelta(days=STREAK_DAYS) + timedelta(days=int(number)))
+        elif kind == "open":
+            open_lessons = int(number)
+        else:
+            typed_ms = int(number or 0)
     facts = Facts(
         wpm=session.wpm,
         accuracy=session.accuracy or 0,
         text_length=len(session.text),
         rating=session.rating or 0,
-        streak_days=0 if "streak_7" in have else _streak_days(session),
-        course_finished="course_finished" not in have and _course_finished(session),
-        total_typed_ms=(
-            0 if "ten_hours" in have else DailyStat.objects.total_typed_ms(session.user_id)
-        ),
+        streak_days=streak_ending(days, day),
+        course_finished=session.lesson_id is not None and open_lessons == 0,
+        total_typed_ms=typed_ms,
     )
     new = sorted(earned(facts) - have, key=list(CATALOGUE).index)
-    EarnedAchievement.objects.bulk_create(
-        [EarnedAchievement(user_id=session.user_id, code=code, session=session) for code in new],
-        ignore_conflicts=True,
-    )
+    if new:
+        EarnedAchievement.objects.bulk_create(
+            [EarnedAchievement(user_id=session.user_id, code=c, session=session) for c in new],
+            ignore_conflicts=True,
+        )
     return new, best_rating
 
 
-def _streak_days(session: PracticeSession) -> int:
-    """Consecutive days with practice, ending on the session's day in the learner's time zone,
-    read from the daily statistics (which already count this session)."""
-    assert session.user is not None
-    assert session.completed_at is not None
-    day = local_date(session.completed_at, session.user.time_zone)
-    since = day - timedelta(days=STREAK_DAYS)
-    return streak_ending(DailyStat.objects.practice_days(session.user.pk, since=since), day)
+def _progress_upsert(session: PracticeSession) -> tuple[str, list[Any]] | None:
+    """The lesson's progress row, created or raised to this session's figures in one statement
+    (INSERT … ON CONFLICT DO UPDATE … RETURNING best_rating; PostgreSQL and SQLite both speak
+    it). Two completions of the same lesson at once both count: the database applies each
+    to the row as the other left it."""
+    if session.lesson_id is None:
+        return None
+    qn = connection.ops.quote_name
+    meta = LessonProgress._meta
+    table = qn(meta.db_table)
+    column = {field.name: qn(field.column) for field in meta.concrete_fields}
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    names = ["user", "lesson", "best_rating", "best_wpm", "best_accuracy", "attempts"]
+    values: list[Any] = [
+        session.user_id,
+        session.lesson_id,
+        session.rating or 0,
+        session.wpm,
+        session.accuracy or 0,
+        1,
+    ]
+    names += ["first_completed_at", "last_completed_at"]
+    values += [now, now]
 
+    def larger(name: str) -> str:
+        col = column[name]
+        old = f"{table}.{col}"
+        return f"{col} = CASE WHEN EXCLUDED.{col} > {old} THEN EXCLUDED.{col} ELSE {old} END"
 
-def _course_finished(session: PracticeSession) -> bool:
-    if session.lesson is None:
-        return False
-    return not (
-        Lesson.objects.filter(course_id=session.lesson.course_id, is_published=True)
-        .exclude(progress__user=session.user)
-        .exists()
+    sql = (
+        f"INSERT INTO {table} ({', '.join(column[name] for name in names)}) "
+        f"VALUES ({', '.join(['%s'] * len(names))}) "
+        f"ON CONFLICT ({column['user']}, {column['lesson']}) DO UPDATE SET "
+        f"{larger('best_rating')}, {larger('best_wpm')}, {larger('best_accuracy')}, "
+        f"{column['attempts']} = {table}.{column['attempts']} + 1, "
+        f"{column['last_completed_at']} = EXCLUDED.{column['last_completed_at']} "
+        f"RETURNING {column['best_rating']}"
     )
+    return sql, values
+
+
+def _facts_query(session: PracticeSession, *, since: date) -> tuple[str, list[Any]]:
+    """What the achievements need to know, in one query of (kind, text, number) rows: the codes
+    already earned, the practice days since `since` (as days after it), the course's published
+    lessons still without progress (0 or 1) and the time typed in all."""
+    qn = connection.ops.quote_name
+    earned_table = qn(EarnedAchievement._meta.db_table)
+    daily = qn(DailyStat._meta.db_table)
+    progress = qn(LessonProgress._meta.db_table)
+    lessons = qn(Lesson._meta.db_table)
+    since_value = connection.ops.adapt_datefield_value(since)
+    if connection.vendor == "postgresql":
+        offset = "date - CAST(%s AS date)"
+    else:
+        offset = "CAST(julianday(date) - julianday(%s) AS integer)"
+    user = session.user_id
+    parts: list[tuple[str, list[Any]]] = [
+        (f"SELECT 'code', code, NULL FROM {earned_table} WHERE user_id = %s", [user]),
+        (
+            f"SELECT 'day', NULL, {offset} FROM {daily} WHERE user_id = %s AND date >= %s",
+            [since_value, user, since_value],
+        ),
+        (f"SELECT 'typed', NULL, SUM(typed_ms) FROM {daily} WHERE user_id = %s", [user]),
+    ]
+    if session.lesson is not None:
+        parts.append(
+            (
+                f"SELECT 'open', NULL, COUNT(*) FROM (SELECT 1 FROM {lessons} l "
+                f"WHERE l.course_id = %s AND l.is_published = %s AND NOT EXISTS ("
+                f"SELECT 1 FROM {progress} p WHERE p.user_id = %s AND p.lesson_id = l.id"
+                f") LIMIT 1) AS still_open",
+                [session.lesson.course_id, True, user],
+            )
+        )
+    return (
+        " UNION ALL ".join(sql for sql, _ in parts),
+        [param for _, params in parts for param in params],
+    )
+
+
+def _run_together(
+    stats: list[tuple[str, list[Any]]],
+    progress: tuple[str, list[Any]] | None,
+    facts: tuple[str, list[Any]],
+) -> tuple[int | None, list[tuple[Any, ...]]]:
+    """Run the statistics' upserts, the progress upsert and the facts query, in this order: in
+    one round trip on PostgreSQL (psycopg binds on the client, so statements can go together;
+    their results are read one after the other), one by one elsewhere. Returns the lesson's
+    best rating (None without a lesson) and the facts' rows."""
+    ordered = [*stats, *([progress] if progress else []), facts]
+    best_rating = None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                ";\n".join(sql for sql, _ in ordered),
+                [param for _, params in ordered for param in params],
+            )
+            for _ in stats:
+                cursor.nextset()
+            if progress:
+                best_rating = cursor.fetchone()[0]
+                cursor.nextset()
+            return best_rating, cursor.fetchall()
+        for sql, params in stats:
+            cursor.execute(sql, params)
+        if progress:
+            cursor.execute(*progress)
+            best_rating = cursor.fetchone()[0]
+        cursor.execute(*facts)
+        return best_rating, cursor.fetchall()
 
 
 def _outcome(session: PracticeSession, codes: list[str], best_rating: int | None = None) -> Outcome:
@@ -424,15 +550,19 @@ def _ranges(numbers: list[int]) -> str:
     return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
-def queue_analysis(session_id: Any) -> None:
-    """Queue the coach's analysis. A broker outage must not fail a completion: the session is
-    left with analysis_queued_at empty and the periodic sweep queues it later."""
+def queue_analysis(session_id: Any, *, stamped: bool = False) -> None:
+    """Queue the coach's analysis and stamp `analysis_queued_at` (`stamped`: the completion
+    stamped it already, with the result). A broker outage must not fail a completion: the
+    session is left with analysis_queued_at empty and the periodic sweep queues it later."""
     try:
         celery_app.signature(ANALYSIS_TASK, args=[str(session_id)]).apply_async()
     except Exception:
         log.warning("Could not queue analysis of session %s; the sweep will retry", session_id)
+        if stamped:
+            PracticeSession.objects.filter(pk=session_id).update(analysis_queued_at=None)
         return
-    PracticeSession.objects.filter(pk=session_id).update(analysis_queued_at=timezone.now())
+    if not stamped:
+        PracticeSession.objects.filter(pk=session_id).update(analysis_queued_at=timezone.now())
 
 
 def claim_guest_sessions(*, user: Any, guest_key: str) -> int:
@@ -451,8 +581,8 @@ def claim_guest_sessions(*, user: Any, guest_key: str) -> int:
             session.guest_key = ""
             session.save(update_fields=["user", "guest_key"])
             if session.is_completed and not session.flagged:
-                record_session(session=session)  # replays the stored batches
-                _record_progress(session)
+                # Replays the stored batches.
+                _record_progress(session, stats=session_statements(session=session))
     return len(sessions)
 
 

@@ -106,26 +106,35 @@ def wpm_tenths(wpm: float) -> int:
 def key_deltas(events: Sequence[KeyEvent]) -> Deltas:
     """Per-key, confusion and bigram increments of one session's keystrokes (no day)."""
     deltas = Deltas()
+    keys, confusions, bigrams = deltas.keys, deltas.confusions, deltas.bigrams
     previous_correct = False
+    # Runs once per keystroke of every completion: tallies are made only on a miss (setdefault
+    # would build one per keystroke), names are local.
     for event in events:
-        key = deltas.keys.setdefault(event.expected, KeyTally())
+        expected, correct, interval = event.expected, event.correct, event.interval_ms
+        key = keys.get(expected)
+        if key is None:
+            key = keys[expected] = KeyTally()
         key.hits += 1
-        if not event.correct:
+        if not correct:
             key.errors += 1
-            pair = (event.expected, event.typed)
-            deltas.confusions[pair] = deltas.confusions.get(pair, 0) + 1
-        elif event.interval_ms is not None:
-            key.time_sum_ms += event.interval_ms
+            pair = (expected, event.typed)
+            confusions[pair] = confusions.get(pair, 0) + 1
+        elif interval is not None:
+            key.time_sum_ms += interval
             key.time_count += 1
         if event.previous is not None:
-            bigram = deltas.bigrams.setdefault((event.previous, event.expected), BigramTally())
+            pair = (event.previous, expected)
+            bigram = bigrams.get(pair)
+            if bigram is None:
+                bigram = bigrams[pair] = BigramTally()
             bigram.count += 1
-            if not event.correct:
+            if not correct:
                 bigram.errors += 1
-            elif previous_correct and event.interval_ms is not None:
-                bigram.time_sum_ms += event.interval_ms
+            elif previous_correct and interval is not None:
+                bigram.time_sum_ms += interval
                 bigram.time_count += 1
-        previous_correct = event.correct
+        previous_correct = correct
     return deltas
 
 

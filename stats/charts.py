@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 WIDTH = 640
 HEIGHT = 190
@@ -16,13 +17,26 @@ MARGIN_TOP = 12
 MARGIN_BOTTOM = 26
 
 
-@dataclass(frozen=True)
-class Dot:
+class Dot(NamedTuple):
+    """A tuple, not a frozen dataclass: a year of days makes 365 of them a chart, and a frozen
+    dataclass costs several times as much to build."""
+
     x: float
     y: float
     day: date
     value: float
     title: str
+
+
+# What strftime's %a and %b give in the C locale the server runs in, without a strftime call
+# per day.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_label(day: date) -> str:
+    """ "Mon 3 Mar 2025", as f"{day:%a} {day.day} {day:%b %Y}"."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]} {day.year}"
 
 
 @dataclass(frozen=True)
@@ -149,11 +163,11 @@ def line_chart(
 
     dots = tuple(
         Dot(
-            x=x_of(day),
-            y=y_of(value),
-            day=day,
-            value=value,
-            title=f"{day.day} {day:%b %Y}: {value:.1f}{unit}",
+            x_of(day),
+            y_of(value),
+            day,
+            value,
+            f"{day.day} {MONTHS[day.month]} {day.year}: {value:.1f}{unit}",
         )
         for day, value in shown
     )

@@ -52,14 +52,43 @@ def record_session(*, session: PracticeSession, replay: scoring.Replay | None = 
     aggregates; the day is the completion day in the learner's time zone. Pass the `replay` the
     caller already has, or None to replay the stored batches. Run it inside the transaction that
     counts the session, so the session and its statistics commit together."""
+    execute(session_statements(session=session, replay=replay))
+
+
+def session_statements(
+    *, session: PracticeSession, replay: scoring.Replay | None = None
+) -> list[tuple[str, list[Any]]]:
+    """The statements `record_session` runs, for a caller that sends them together with its own
+    (`lessons.attempts` does, in one round trip)."""
     assert session.user is not None, "guest sessions count once they are claimed"
     if replay is None:
         replay = replay_stored(session)
-    apply(session.user.pk, deltas_of(session, replay, session.user.time_zone))
+    return statements(session.user.pk, deltas_of(session, replay, session.user.time_zone))
 
 
 def apply(user_id: int, deltas: Deltas) -> None:
     """Add `deltas` to the learner's aggregate rows, creating the missing ones."""
+    execute(statements(user_id, deltas))
+
+
+def execute(statements: list[tuple[str, list[Any]]]) -> None:
+    if not statements:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One round trip for the four tables (psycopg binds client-side, so the statements
+            # can go together).
+            cursor.execute(
+                ";\n".join(sql for sql, _ in statements),
+                [param for _, params in statements for param in params],
+            )
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+
+
+def statements(user_id: int, deltas: Deltas) -> list[tuple[str, list[Any]]]:
+    """One upsert a table (several on SQLite for long sessions), tables in a fixed order."""
     statements: list[tuple[str, list[Any]]] = []
     statements += _upserts(
         KeyStat,
@@ -119,19 +148,7 @@ def apply(user_id: int, deltas: Deltas) -> None:
         ],
         greatest=["best_wpm"],
     )
-    if not statements:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One round trip for the four tables (psycopg binds client-side, so the statements
-            # can go together).
-            cursor.execute(
-                ";\n".join(sql for sql, _ in statements),
-                [param for _, params in statements for param in params],
-            )
-        else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
+    return statements
 
 
 def _upserts(

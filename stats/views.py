@@ -120,7 +120,7 @@ def _chart_context(user: Any, today: date, window: int) -> dict[str, Any]:
         # Formatted here: the table has up to a year of rows, and filters cost per cell.
         "chart_rows": [
             (
-                f"{row.date:%a} {row.date.day} {row.date:%b %Y}",
+                charts.day_label(row.date),
                 row.sessions,
                 f"{row.mean_wpm:.1f}",
                 f"{row.best_wpm:.1f}",

@@ -99,7 +99,11 @@ if DATABASE_URL:
         default_db["OPTIONS"] = {
             "pool": {
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
-                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+                # Never fewer than a gunicorn worker's threads: a thread that finds the pool
+                # empty waits up to `timeout` for a connection.
+                "max_size": max(
+                    env_int("DATABASE_POOL_MAX_SIZE", 10), env_int("GUNICORN_THREADS", 4)
+                ),
                 "timeout": 10,
             }
         }

@@ -179,9 +179,10 @@ def test_gunicorn_starts_with_every_variable_empty_including_web_concurrency():
 
     assert result.returncode == 0, result.stderr
     config = printed(result.stdout)
-    assert config["workers"] == str(multiprocessing.cpu_count() * 2 + 1)
-    assert config["threads"] == "1"
-    assert config["worker_class"] == "sync"
+    # Threaded workers, chosen by measurement (gunicorn.conf.py, bench/ingest.py --gunicorn).
+    assert config["workers"] == str(multiprocessing.cpu_count() + 1)
+    assert config["threads"] == "4"
+    assert config["worker_class"] == "gthread"
     assert config["bind"] == "['0.0.0.0:8000']"
     assert config["graceful_timeout"] == "25"
     assert config["timeout"] == "30"
@@ -198,6 +199,13 @@ def test_gunicorn_reads_its_worker_count_and_threads_from_the_environment():
     assert config["workers"] == "3"
     assert config["threads"] == "4"
     assert config["worker_class"] == "gthread"
+
+
+def test_one_thread_per_worker_means_sync_workers():
+    config = printed(gunicorn_config(every_variable_empty(GUNICORN_THREADS="1")).stdout)
+
+    assert config["threads"] == "1"
+    assert config["worker_class"] == "sync"
 
 
 def test_gunicorn_refuses_a_worker_count_that_is_not_a_number_and_says_which():
