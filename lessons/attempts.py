@@ -203,7 +203,9 @@ def _insert_batch(session_id: str, seq: int, keys: Any) -> bool:
     ]
     params.append(PracticeSession._meta.pk.get_db_prep_save(session_id, connection))
     params.append(PracticeSession.Status.STARTED.value)
-    with connection.cursor() as cursor:
+    # PostgreSQL prepares the statement once per connection (typingtrainer.postgresql).
+    prepared = getattr(connection, "prepared_cursor", connection.cursor)
+    with prepared() as cursor:
         cursor.execute(_batch_insert_sql(), params)
         return cursor.fetchone() is not None
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from lessons import tokens
@@ -200,4 +201,23 @@ def test_batches_faster_than_the_pace_bound_are_a_429_and_stored_only_when_allow
     assert response.status_code == 429
     assert "faster than anyone types; send it again in" in response.json()["error"]
     assert 1 <= int(response["Retry-After"]) <= 3
+    assert KeystrokeBatch.objects.filter(session_id=session).count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_postgresql_prepares_the_batch_insert_once_per_connection(client, session, lesson1):
+    """The server plans the keystroke INSERT once per connection, not once per batch: later
+    batches reuse the statement the first one prepared."""
+    keys = typed_keys(lesson1.text[:6])
+    for seq in range(3):
+        batch = keys[seq * 2 : seq * 2 + 2]
+        assert send(client, session, {"seq": seq, "keys": batch}).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'INSERT INTO %%lessons_keystrokebatch%%'"
+        )
+        prepared = cursor.fetchall()
+    assert len(prepared) == 1
+    assert prepared[0][1] >= 2  # executed again without being prepared again
     assert KeystrokeBatch.objects.filter(session_id=session).count() == 3

@@ -24,6 +24,9 @@ Ours instead:
 
 Neither check catches a server that vanished without closing (power loss, a network partition):
 a round trip would hang on such a connection as well.
+
+`prepared_cursor()` is the one more thing: a cursor whose statements the server prepares once per
+connection, for the keystroke INSERT (see its docstring).
 """
 
 from __future__ import annotations
@@ -118,6 +121,13 @@ class RetryingCursorDebugWrapper(RetryOnLostConnection, CursorDebugWrapper):
     pass
 
 
+class PreparingCursor(base.ServerBindingCursor):
+    """Server-side binding, and every statement prepared on its connection on first use."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().execute(query, params, prepare=True, **kwargs)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     # Django's own (private) members, which django-stubs leave out.
     _connection_pools: dict[str, ConnectionPool]
@@ -128,6 +138,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def make_debug_cursor(self, cursor: Any) -> CursorDebugWrapper:
         return RetryingCursorDebugWrapper(cursor, self)
+
+    def prepared_cursor(self) -> CursorWrapper:
+        """A cursor for a statement run thousands of times a second: the server plans it once
+        per connection instead of on every execution. Django's cursors bind parameters on the
+        client and prepare nothing (so that connection poolers work); planning was most of the
+        server's time for the keystroke INSERT … SELECT (measured: ~420 µs a statement
+        prepared against ~700 µs planned each time). Use it only for statements whose text is
+        the same every time: each connection keeps what it prepared."""
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            if self.connection.prepare_threshold is None:  # Django's: psycopg prepares nothing
+                # Only what is asked for (prepare=True), never a statement for its count; the
+                # client-binding cursors Django uses prepare nothing whatever the threshold.
+                self.connection.prepare_threshold = 2**31
+            cursor = PreparingCursor(self.connection)
+        return self._prepare_cursor(cursor)
 
     @property
     def pool(self) -> ConnectionPool | None:
