@@ -121,7 +121,7 @@ class RetryingCursorDebugWrapper(RetryOnLostConnection, CursorDebugWrapper):
     pass
 
 
-class PreparingCursor(base.ServerBindingCursor):
+class PreparingCursor(base.ServerBindingCursor):  # type: ignore[name-defined]
     """Server-side binding, and every statement prepared on its connection on first use."""
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
@@ -153,7 +153,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 # client-binding cursors Django uses prepare nothing whatever the threshold.
                 self.connection.prepare_threshold = 2**31
             cursor = PreparingCursor(self.connection)
-        return self._prepare_cursor(cursor)
+        return self._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
     @property
     def pool(self) -> ConnectionPool | None:
