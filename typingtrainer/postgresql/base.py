@@ -39,7 +39,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError
 from django.db.backends.base.base import NO_DB_ALIAS
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
@@ -128,7 +128,16 @@ class PreparingCursor(base.ServerBindingCursor):  # type: ignore[name-defined]
         return super().execute(query, params, prepare=True, **kwargs)
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        # Django reads the client-bound query off the cursor; a prepared one has none to read.
+        if isinstance(cursor, PreparingCursor):
+            return self.compose_sql(sql, params)
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
     # Django's own (private) members, which django-stubs leave out.
     _connection_pools: dict[str, ConnectionPool]
     _configure_connection: Callable[[Connection[Any]], Any]
