@@ -128,11 +128,7 @@ def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
         text=exercise.text,
         target_wpm=max(10, round(recent * 1.1)),
     )
-    token = tokens.for_session(session)
-    return JsonResponse(
-        {"session": str(session.pk), "token": tokens.sign(token), "expires": token.expires},
-        status=201,
-    )
+    return JsonResponse({"session": str(session.pk), **tokens.grant(session)}, status=201)
 
 
 @login_required

@@ -161,31 +161,13 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
     if user_id is not None and not active:
         raise Forbidden("This account is deactivated; it cannot record keystrokes.")
     if stored_keys is not None:
-        if _same_keys(stored_keys, keys):
+        # The field decodes the stored batch into the widget's [[pos, typed, t], ...].
+        if stored_keys == keys:
             return False
         raise Conflict(f"Batch {seq} was already received with different keystrokes.")
     if status == PracticeSession.Status.COMPLETED:
         raise Conflict("This session is already complete; no more keystrokes are accepted.")
     raise Conflict(f"Batch {seq} could not be stored; send it again.")
-
-
-def _same_keys(stored_value: Any, keys: Any) -> bool:
-    """Whether a stored batch holds the same keystrokes as `keys` (as the widget sent them),
-    whatever form the keys column returns them in."""
-    return _key_tuples(stored_value) == _key_tuples(keys)
-
-
-def _key_tuples(value: Any) -> list[tuple[int, str, int]]:
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        value = KeystrokeBatch._meta.get_field("keys").to_python(bytes(value))
-    result = []
-    for key in value:
-        if isinstance(key, scoring.Keystroke):
-            result.append((key.pos, key.typed, key.t))
-        else:
-            pos, typed, t = key
-            result.append((int(pos), str(typed), int(t)))
-    return result
 
 
 BATCH_COLUMNS = ("session", "seq", "keys", "received_at")

@@ -71,6 +71,12 @@ def for_session(session: Any) -> Token:
     )
 
 
+def grant(session: Any) -> dict[str, Any]:
+    """What starting and renewing answer: a fresh signed token for the session and its expiry."""
+    token = for_session(session)
+    return {"token": sign(token), "expires": token.expires}
+
+
 def sign(token: Token) -> str:
     payload = {"s": token.session, "o": token.owner, "t": token.started, "e": token.expires}
     return signing.dumps(payload, salt=SALT, compress=False)

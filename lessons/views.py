@@ -154,7 +154,7 @@ def _requester(request: HttpRequest) -> str:
     return str(who or client_ip(request))
 
 
-def _json_body(request: HttpRequest, *, max_depth: int) -> dict[str, Any]:
+def _json_body(request: PlainRequest, *, max_depth: int) -> dict[str, Any]:
     try:
         payload = parse_json(request.body, max_depth=max_depth)
     except BadJson as exc:
@@ -178,13 +178,6 @@ def _session_for(request: HttpRequest, session_id: Any) -> PracticeSession | Non
 
 def _token_error(exc: tokens.TokenError) -> JsonResponse:
     return _error(str(exc), 401, code=exc.code)
-
-
-def _token_answer(practice: PracticeSession, status: int = 200, **extra: Any) -> JsonResponse:
-    token = tokens.for_session(practice)
-    return JsonResponse(
-        {**extra, "token": tokens.sign(token), "expires": token.expires}, status=status
-    )
 
 
 def open_sessions_over_cap(*, user: Any, guest_key: str) -> JsonResponse | None:
@@ -235,7 +228,7 @@ def start(request: HttpRequest, lesson_id: int) -> JsonResponse:
     elif capped := open_sessions_over_cap(user=request.user, guest_key=""):
         return capped
     session = start_session(lesson=lesson, user=request.user, guest_key=guest_key)
-    return _token_answer(session, 201, session=str(session.pk))
+    return JsonResponse({"session": str(session.pk), **tokens.grant(session)}, status=201)
 
 
 @csrf_exempt
@@ -264,7 +257,7 @@ def renew_token(request: HttpRequest, session_id: Any) -> JsonResponse:
         return _error("This account is deactivated.", 403)
     if session.is_completed:
         return _error("This session is already complete; it needs no token.", 409)
-    return _token_answer(session)
+    return JsonResponse(tokens.grant(session))
 
 
 def _csrf_refusal(request: HttpRequest) -> HttpResponseBase | None:
@@ -299,15 +292,12 @@ def ingest_keystrokes(request: PlainRequest, session_id: str) -> JsonResponse:
         return _error("The Content-Length header is not a number.", 400)
     if length > MAX_BATCH_BYTES:
         return _error(f"A batch may be at most {MAX_BATCH_BYTES // 1024} KB.", 413)
-    body = request.body
-    if b"\x00" in body:
+    if b"\x00" in request.body:
         return _error("The request has a NUL character in its body; nothing accepts one.", 400)
     try:
-        payload = parse_json(body, max_depth=BATCH_DEPTH)
-    except BadJson as exc:
+        payload = _json_body(request, max_depth=BATCH_DEPTH)
+    except scoring.BatchError as exc:
         return _error(str(exc), 400)
-    if not isinstance(payload, dict):
-        return _error("The body must be a JSON object.", 400)
     try:
         token = tokens.verify(request.META.get(tokens.META_HEADER), session_id)
     except tokens.TokenError as exc:

@@ -134,12 +134,6 @@ def test_a_resent_batch_is_200_and_a_different_one_409(client, session, lesson1)
     assert KeystrokeBatch.objects.get().keys == batch["keys"]
 
 
-def test_same_keys_compares_stored_and_sent_batches_by_their_keystrokes():
-    assert attempts._same_keys([[0, "a", 0], [1, "b", 5]], [[0, "a", 0], [1, "b", 5]])
-    assert attempts._same_keys([(0, "a", 0)], [[0, "a", 0]])
-    assert not attempts._same_keys([[0, "a", 0]], [[0, "a", 1]])
-
-
 def test_a_new_batch_is_one_sql_statement_once_the_text_is_cached_and_no_redis(
     client, session, lesson1
 ):
