@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "allauth",
     "allauth.account",
+    "allauth.headless",
+    "corsheaders",
+    "ninja",
     "django_htmx",
     "template_partials",
     "csp",
@@ -46,12 +49,15 @@ INSTALLED_APPS = [
     "coach",
     "djstripe",
     "billing",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "typingtrainer.middleware.RejectNulMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api.middleware.ApiVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,6 +245,27 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+
+# --- The JSON API (/api/v1/, DESIGN §11): allauth headless's "app" client with JWTs ---
+# Access tokens are short-lived; refresh tokens rotate (a used one is refused) and live as long as
+# the login session. With API_JWT_PRIVATE_KEY (a PEM RSA key) tokens are signed RS256 so others
+# can verify them with the public key; without it, HS256 with SECRET_KEY (embedded defaults).
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.JWTTokenStrategy"
+HEADLESS_JWT_PRIVATE_KEY = env_str("API_JWT_PRIVATE_KEY").replace("\\n", "\n")
+HEADLESS_JWT_ALGORITHM = "RS256" if HEADLESS_JWT_PRIVATE_KEY else "HS256"
+HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env_int("API_ACCESS_TOKEN_SECONDS", 300)
+HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env_int("API_REFRESH_TOKEN_SECONDS", 30 * 86400)
+HEADLESS_JWT_ROTATE_REFRESH_TOKEN = True
+# Each request checks the token's login session (one cache read): logging out, deactivating or
+# deleting an account ends its access tokens at once rather than when they expire.
+HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
+# Requests a minute per login session (or per address without a token); more get a 429.
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120)
+# Browser origins allowed to call the API (a web client elsewhere), comma-separated, with scheme.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/(api|_allauth)/.*$"
+CORS_EXPOSE_HEADERS = ["API-Version", "Retry-After"]
 
 # --- Email ---
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "TypingTrainer <hello@typingtrainer.local>")

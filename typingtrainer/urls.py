@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from api.core import api, not_found
 
 from . import views
 
@@ -27,4 +29,9 @@ urlpatterns = [
     path("coach/", include("coach.urls")),
     path("", include("lessons.urls")),
     path("admin/", admin.site.urls),
+    # The JSON API (DESIGN §11) and allauth headless, which serves its login, signup, logout,
+    # token refresh and password reset (the mapping is in the API's description and the README).
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", not_found),
+    path("_allauth/", include("allauth.headless.urls")),
 ]

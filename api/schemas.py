@@ -1,0 +1,63 @@
+"""Schemas every router shares: the one error shape and the page of a paginated list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from ninja import Schema
+
+from billing.entitlements import is_premium
+
+T = TypeVar("T")
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class ErrorOut(Schema):
+    """Every 4xx and 5xx of the API has this shape."""
+
+    error: ErrorBody
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+# The error statuses an authenticated endpoint can answer with, for `response=` declarations.
+AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut}
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    name: str
+    display_name: str
+    keyboard_layout: str
+    daily_goal_minutes: int
+    time_zone: str
+    weekly_email: bool
+    premium: bool
+    date_joined: datetime
+
+    @classmethod
+    def of(cls, user: Any) -> UserOut:
+        return cls(
+            id=user.pk,
+            email=user.email,
+            name=user.name,
+            display_name=user.display_name,
+            keyboard_layout=user.keyboard_layout,
+            daily_goal_minutes=user.daily_goal_minutes,
+            time_zone=user.time_zone,
+            weekly_email=user.weekly_email,
+            premium=is_premium(user),
+            date_joined=user.date_joined,
+        )
