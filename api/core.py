@@ -240,6 +240,7 @@ from .routers import ai, auth, courses, lessons, payments, stats, users  # noqa:
 
 api.add_router("/auth", auth.router)
 api.add_router("/users", users.router)
+api.add_router("/users", stats.me_router)
 api.add_router("/courses", courses.router)
 api.add_router("/lessons", lessons.router)
 api.add_router("/stats", stats.router)
