@@ -38,6 +38,16 @@ class CourseQuerySet(models.QuerySet["Course"]):
             lesson_count=Count("lessons", filter=Q(lessons__is_published=True), distinct=True)
         ).order_by("position", "title")
 
+    def catalogue(self, *, query: str = "", language: str = "", level: str = "") -> CourseQuerySet:
+        """What the catalogue lists and the API serves: published courses with their lesson
+        counts, of one language and level when given, matching `query` when given."""
+        courses = self.published().with_lesson_counts()
+        if language in Language.values:
+            courses = courses.filter(language=language)
+        if level in Level.values:
+            courses = courses.filter(level=level)
+        return courses.search(query)
+
     def search(self, query: str) -> CourseQuerySet:
         """Full-text search on PostgreSQL (prefix match, so it works as you type); on SQLite,
         every word must appear in the title or the description."""
