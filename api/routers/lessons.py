@@ -178,7 +178,14 @@ class TokenOut(Schema):
 
 @router.post(
     "/{int:lesson_id}/token",
-    response={200: TokenOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+    response={
+        200: TokenOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        **AUTH_ERRORS,
+    },
     summary="A new practice token for the caller's open session (after token_expired)",
 )
 def renew_token(request: HttpRequest, lesson_id: int, data: SessionIn) -> TokenOut:
@@ -312,6 +319,7 @@ class ResultOut(Schema):
     "/{int:lesson_id}/complete",
     response={
         200: ResultOut,
+        400: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,
         409: ErrorOut,
