@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.entitlements import is_premium
 from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
@@ -18,7 +17,7 @@ from typingtrainer.http import BadJson, client_ip, parse_json
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
 
 from . import practice, scoring, tokens
-from .access import Access, course_lessons, lesson_access, previous_lesson
+from .access import Access, access_for, can_see, course_lessons
 from .attempts import (
     GUEST_KEY,
     Conflict,
@@ -53,26 +52,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Access]:
     lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=lesson_id)
-    can_preview = request.user.has_perm("courses.view_lesson")
-    if not ((lesson.is_published and lesson.course.is_published) or can_preview):
+    if not can_see(request.user, lesson):
         raise Http404("No such lesson.")
-    previous = previous_lesson(lesson)
-    ratings: dict[int, int] = {}
-    if request.user.is_authenticated and previous is not None:
-        ratings = dict(
-            LessonProgress.objects.filter(user=request.user, lesson=previous).values_list(
-                "lesson_id", "best_rating"
-            )
-        )
-    access = lesson_access(
-        lesson,
-        previous=previous,
-        best_ratings=ratings,
-        authenticated=request.user.is_authenticated,
-        premium=is_premium(request.user),
-        can_preview=can_preview,
-    )
-    return lesson, access
+    return lesson, access_for(request.user, lesson)
 
 
 def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:

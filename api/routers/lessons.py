@@ -7,7 +7,7 @@ not the caller's, or not of the lesson in the path, is 404."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Max
@@ -17,12 +17,10 @@ from pydantic import Field, StrictInt, StrictStr
 
 from courses.models import Lesson
 from lessons import practice, scoring, tokens
-from lessons.access import Access
+from lessons.access import Access, access_for, best_ratings, can_see
 from lessons.attempts import Conflict, Forbidden, NotFound, Outcome, Unscorable, start_session
 from lessons.attempts import store_batch as store
-from lessons.models import LessonProgress, PracticeSession
-from lessons.views import _lesson_and_access
-from typingtrainer.http import HtmxHttpRequest
+from lessons.models import PracticeSession
 
 from ..core import ApiError
 from ..schemas import AUTH_ERRORS, ErrorOut
@@ -33,10 +31,19 @@ router: Router = Router(tags=["lessons"])
 REFUSALS = {"premium": "premium_required", "account": "account_required", "locked": "lesson_locked"}
 
 
+def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Access]:
+    """The lesson and the caller's access to it, as the lesson page decides them; 404 for a
+    lesson that is not published, unless the caller previews."""
+    lesson = Lesson.objects.select_related("course").filter(pk=lesson_id).first()
+    if lesson is None or not can_see(request.user, lesson):
+        raise ApiError(404, "No such lesson.")
+    return lesson, access_for(request.user, lesson)
+
+
 def _open_lesson(request: HttpRequest, lesson_id: int) -> Lesson:
     """The lesson when the caller may type it; else 404 (unpublished), or 403 with the reason
     and a code saying what opens it."""
-    lesson, access = _lesson_and_access(cast(HtmxHttpRequest, request), lesson_id)
+    lesson, access = _lesson_and_access(request, lesson_id)
     if not access.open:
         raise ApiError(403, access.reason, code=_refusal(access))
     return lesson
@@ -49,13 +56,7 @@ def _refusal(access: Access) -> str:
 
 
 def _stars(user: Any, lesson: Lesson) -> int | None:
-    if not user.is_authenticated:
-        return None
-    return (
-        LessonProgress.objects.filter(user=user, lesson=lesson)
-        .values_list("best_rating", flat=True)
-        .first()
-    )
+    return best_ratings(user, [lesson]).get(lesson.pk)
 
 
 def _limited(exc: practice.Limited, code: str = "rate_limited") -> ApiError:
@@ -111,7 +112,7 @@ class ContentOut(Schema):
     summary="A lesson, without its text, with its state for the caller",
 )
 def lesson_detail(request: HttpRequest, lesson_id: int) -> LessonOut:
-    lesson, access = _lesson_and_access(cast(HtmxHttpRequest, request), lesson_id)
+    lesson, access = _lesson_and_access(request, lesson_id)
     return LessonOut.of(lesson, access, _stars(request.user, lesson))
 
 
