@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
@@ -108,6 +109,10 @@ class Course(models.Model):
     @property
     def is_code(self) -> bool:
         return self.language in CODE_LANGUAGES
+
+    def is_visible_to(self, user: Any) -> bool:
+        """Published, or a draft to authors and staff, who preview (the page and the API)."""
+        return self.is_published or user.has_perm("courses.view_course")
 
     def content_digest(self) -> str:
         return _digest(

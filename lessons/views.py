@@ -39,9 +39,7 @@ COMPLETION_DEPTH = 1
 
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
-    # Authors and staff preview drafts; everyone else sees only what is published.
-    can_preview = request.user.has_perm("courses.view_course")
-    if not (course.is_published or can_preview):
+    if not course.is_visible_to(request.user):
         raise Http404("No such course.")
     rows = [
         {"lesson": row.lesson, "open": row.access.open, "stars": row.stars}

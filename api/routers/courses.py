@@ -149,7 +149,7 @@ def course_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, 
 def _course_for(request: HttpRequest, course_id: int) -> Course:
     """The course, counted as the catalogue counts it; a draft only for those who preview."""
     course = Course.objects.with_lesson_counts().filter(pk=course_id).first()
-    if course is None or not (course.is_published or request.user.has_perm("courses.view_course")):
+    if course is None or not course.is_visible_to(request.user):
         raise ApiError(404, "No such course.")
     return course
 
