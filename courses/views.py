@@ -12,12 +12,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     language = request.GET.get("language", "")
     level = request.GET.get("level", "")
-    courses = Course.objects.published().with_lesson_counts()
-    if language in Language.values:
-        courses = courses.filter(language=language)
-    if level in Level.values:
-        courses = courses.filter(level=level)
-    courses = courses.search(query)
+    courses = Course.objects.catalogue(query=query, language=language, level=level)
     context = {
         "courses": courses,
         "query": query,

@@ -33,11 +33,15 @@ ANALYSIS_TASK = "coach.tasks.analyze_session"
 
 
 class Conflict(Exception):
-    """The request contradicts what is stored (HTTP 409). `missing` lists absent batches."""
+    """The request contradicts what is stored (HTTP 409). `missing` lists absent batches; `code`
+    says which contradiction it is, for the API's stable error codes."""
 
-    def __init__(self, message: str, missing: list[int] | None = None) -> None:
+    def __init__(
+        self, message: str, missing: list[int] | None = None, *, code: str = "conflict"
+    ) -> None:
         super().__init__(message)
         self.missing = missing or []
+        self.code = code
 
 
 class Unscorable(Exception):
@@ -162,10 +166,15 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
         # The field decodes the stored batch into the widget's [[pos, typed, t], ...].
         if stored_keys == keys:
             return False
-        raise Conflict(f"Batch {seq} was already received with different keystrokes.")
+        raise Conflict(
+            f"Batch {seq} was already received with different keystrokes.", code="batch_differs"
+        )
     if status == PracticeSession.Status.COMPLETED:
-        raise Conflict("This session is already complete; no more keystrokes are accepted.")
-    raise Conflict(f"Batch {seq} could not be stored; send it again.")
+        raise Conflict(
+            "This session is already complete; no more keystrokes are accepted.",
+            code="session_completed",
+        )
+    raise Conflict(f"Batch {seq} could not be stored; send it again.", code="batch_not_stored")
 
 
 BATCH_COLUMNS = ("session", "seq", "keys", "received_at")
@@ -244,12 +253,17 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         present = {seq for seq, _ in stored}
         missing = [seq for seq in range(batches) if seq not in present]
         if missing:
-            raise Conflict(f"Batches {_ranges(missing)} have not arrived.", missing=missing)
+            raise Conflict(
+                f"Batches {_ranges(missing)} have not arrived.",
+                missing=missing,
+                code="batches_missing",
+            )
         extra = sorted(present - set(range(batches)))
         if extra:
             raise Conflict(
                 f"The session has {len(present)} batches, not {batches}: "
-                f"batch {extra[0]} was not expected."
+                f"batch {extra[0]} was not expected.",
+                code="batches_unexpected",
             )
         keys = [scoring.Keystroke(*key) for _, batch in stored for key in batch]
         try:
