@@ -13,6 +13,7 @@ from lessons import tokens
 from lessons.attempts import start_session
 from lessons.views import open_sessions_over_cap
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
+from typingtrainer.http import render_fragment, wants_fragment
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import llm
@@ -67,7 +68,7 @@ def new_exercise(request: HttpRequest) -> HttpResponse:
     try:
         exercise = make_exercise(user=request.user, finding=_requested_focus(request))
     except LimitReached as exc:
-        return _refused(request, str(exc), seconds_until_allowance())
+        return _refused(request, str(exc), seconds_until_allowance(request.user))
     return redirect("coach:exercise", exercise.pk)
 
 
@@ -127,14 +128,16 @@ def chat(request: HttpRequest) -> HttpResponse:
     elif wait := retry_after(f"chat:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
         status = 429
         error = f"That's a lot of questions: ask again in {wait_phrase(wait)}."
-    if not request.htmx:
+    if not wants_fragment(request):
         if error:
             messages.error(request, error)
         else:
             ask(user=request.user, question=question)
         return redirect("/coach/#chat")
     if error:
-        response = render(request, "coach/home.html#chat-error", {"error": error}, status=status)
+        response = render_fragment(
+            request, "coach/home.html", "chat-error", {"error": error}, status=status
+        )
         response["HX-Retarget"] = "#chat-status"
         response["HX-Reswap"] = "innerHTML"
         if wait:
@@ -144,8 +147,9 @@ def chat(request: HttpRequest) -> HttpResponse:
     exchange = list(
         ChatMessage.objects.filter(user=request.user, pk__lte=answer.pk).order_by("-pk")[:2]
     )
-    return render(
+    return render_fragment(
         request,
-        "coach/home.html#exchange",
+        "coach/home.html",
+        "exchange",
         {"chat_messages": exchange[::-1], "clear_question": True},
     )

@@ -223,7 +223,7 @@ def generate_exercise(request: HttpRequest, body: ExerciseIn) -> Status[Exercise
             user=user, finding=requested_focus(user, body.keys, " ".join(body.pairs))
         )
     except LimitReached as exc:
-        raise _limited(str(exc), seconds_until_allowance(), code="daily_limit_reached") from exc
+        raise _limited(str(exc), seconds_until_allowance(user), code="daily_limit_reached") from exc
     return Status(
         201,
         ExerciseMadeOut(
