@@ -136,7 +136,8 @@ def ranked_keys(figures: Iterable[KeyFigures]) -> list[KeyFigures]:
     return sorted(figures, key=lambda f: (-f.weak, -f.severity, f.char))
 
 
-class SlowPair(NamedTuple):
+@dataclass(frozen=True)
+class SlowPair:
     previous: str
     char: str
     mean_ms: float
@@ -161,7 +162,8 @@ def slow_pairs(user: Any, n: int = SLOW_PAIRS_SHOWN, *, min_samples: int = 5) ->
     ]
 
 
-class ConfusionFigures(NamedTuple):
+@dataclass(frozen=True)
+class ConfusionFigures:
     expected: str
     typed: str
     count: int

@@ -3,6 +3,7 @@ sessions), so the number and cost of queries stays flat however long the history
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -159,14 +160,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _slow_pairs(user: Any) -> list[dict[str, Any]]:
     return [
-        {**pair._asdict(), "previous": shown_key(pair.previous), "char": shown_key(pair.char)}
+        {**asdict(pair), "previous": shown_key(pair.previous), "char": shown_key(pair.char)}
         for pair in slow_pairs(user, SLOW_PAIRS_SHOWN, min_samples=SLOW_PAIR_MIN_SAMPLES)
     ]
 
 
 def _confusions(user: Any, figures: dict[str, KeyFigures]) -> list[dict[str, Any]]:
     return [
-        {**row._asdict(), "expected": shown_key(row.expected), "typed": shown_key(row.typed)}
+        {**asdict(row), "expected": shown_key(row.expected), "typed": shown_key(row.typed)}
         for row in confusions(user, figures, CONFUSIONS_SHOWN)
     ]
 

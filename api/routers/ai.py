@@ -33,12 +33,13 @@ from coach.tasks import request_analysis
 from lessons import tokens
 from lessons.attempts import start_session
 from lessons.views import open_sessions_over_cap
+from typingtrainer.http import LearnerHttpRequest
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from ..core import ApiError
 from ..schemas import AUTH_ERRORS, ErrorOut
 
-router = Router(tags=["ai"])
+router: Router = Router(tags=["ai"])
 
 
 class FindingOut(Schema):
@@ -239,11 +240,11 @@ def generate_exercise(request: HttpRequest, body: ExerciseIn) -> Status[Exercise
     response={200: ExerciseOut, 404: ErrorOut, **AUTH_ERRORS},
     summary="One of the learner's exercises",
 )
-def get_exercise(request: HttpRequest, exercise_id: int) -> ExerciseOut:
+def get_exercise(request: LearnerHttpRequest, exercise_id: int) -> ExerciseOut:
     return ExerciseOut.of(_own_exercise(request, exercise_id))
 
 
-def _own_exercise(request: HttpRequest, exercise_id: int) -> Exercise:
+def _own_exercise(request: LearnerHttpRequest, exercise_id: int) -> Exercise:
     exercise = Exercise.objects.filter(pk=exercise_id, user=request.user).first()
     if exercise is None:
         raise ApiError(404, "No such exercise.")
@@ -255,7 +256,7 @@ def _own_exercise(request: HttpRequest, exercise_id: int) -> Exercise:
     response={201: ExerciseStartOut, 404: ErrorOut, **AUTH_ERRORS},
     summary="Start practising an exercise",
 )
-def start_exercise(request: HttpRequest, exercise_id: int) -> Status[ExerciseStartOut]:
+def start_exercise(request: LearnerHttpRequest, exercise_id: int) -> Status[ExerciseStartOut]:
     """A practice session of the exercise, as the exercise page's widget starts it; send its
     keystrokes and complete it with the practice token as for a lesson."""
     exercise = _own_exercise(request, exercise_id)
