@@ -262,8 +262,8 @@ def _own_exercise(request: LearnerHttpRequest, exercise_id: int) -> Exercise:
 def start_exercise(
     request: LearnerHttpRequest, exercise_id: ExerciseId
 ) -> Status[ExerciseStartOut]:
-    """A practice session of the exercise, as the exercise page's widget starts it; send its
-    keystrokes and complete it with the practice token as for a lesson."""
+    """A practice session of the exercise, as the exercise page's widget starts it: its id,
+    practice token and text, typed against a pace a little above the learner's recent speed."""
     exercise = _own_exercise(request, exercise_id)
     if capped := open_sessions_over_cap(user=request.user, guest_key=""):
         raise _refusal(capped)
