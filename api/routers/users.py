@@ -1,5 +1,118 @@
+"""The learner of the token: their settings, account, picture and progress. Each endpoint runs
+what the settings page runs: SettingsForm for the settings (its fields, the model's validators),
+avatars.reencode_avatar for a picture, deletion.delete_account to delete."""
+
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Router, Schema, Status, UploadedFile
+from pydantic import Field
+
+from billing.checkout import BillingUnavailable
+from typingtrainer import deletion
+from typingtrainer.avatars import AvatarRejected, reencode_avatar
+from typingtrainer.forms import DeleteAccountForm, SettingsForm
+
+from ..core import ApiError
+from ..schemas import AUTH_ERRORS, ErrorOut, UserOut
 
 router = Router(tags=["users"])
+
+UNAVAILABLE = {"Retry-After": "60"}
+
+
+class SettingsIn(Schema):
+    """The settings to change; leave a field out to keep it. The rules are the settings page's."""
+
+    display_name: str | None = Field(None, description="How we greet you; empty: your email.")
+    keyboard_layout: str | None = Field(None, description="qwerty, dvorak, colemak, jcuken, …")
+    daily_goal_minutes: int | None = Field(None, description="1 to 240.")
+    time_zone: str | None = Field(None, description="An IANA name, e.g. Europe/Berlin.")
+    weekly_email: bool | None = None
+
+
+class DeleteIn(Schema):
+    password: str = Field(..., max_length=4096, description="The account's password.")
+
+
+@router.get("/me", response={200: UserOut, **AUTH_ERRORS}, summary="Your account and settings")
+def me(request: HttpRequest) -> UserOut:
+    return UserOut.of(request.user)
+
+
+@router.put(
+    "/me",
+    response={200: UserOut, 422: ErrorOut, **AUTH_ERRORS},
+    summary="Change your settings",
+)
+def update_me(request: HttpRequest, payload: SettingsIn) -> UserOut:
+    user = request.user
+    current = {name: getattr(user, name) for name in SettingsForm.Meta.fields}
+    form = SettingsForm({**current, **payload.dict(exclude_unset=True)}, instance=user)
+    if not form.is_valid():
+        raise ApiError(422, "Some settings are not valid.", code="invalid", fields=_errors(form))
+    form.save()
+    return UserOut.of(user)
+
+
+@router.delete(
+    "/me",
+    response={204: None, 422: ErrorOut, 503: ErrorOut, **AUTH_ERRORS},
+    summary="Delete your account and all of its data",
+    description=(
+        "As on the site: send your password. A Premium subscription is ended at Stripe first; "
+        "when Stripe cannot be reached nothing is deleted (503). Afterwards the tokens no "
+        "longer work."
+    ),
+)
+def delete_me(request: HttpRequest, payload: DeleteIn) -> Status[None]:
+    form = DeleteAccountForm(request.user, {"password": payload.password})
+    if not form.is_valid():
+        raise ApiError(422, "That is not your password.", code="wrong_password", fields=_errors(form))
+    try:
+        deletion.delete_account(user=request.user)
+    except BillingUnavailable as exc:
+        raise ApiError(
+            503,
+            "We could not reach Stripe to cancel your Premium subscription, so nothing was "
+            "deleted. Please try again in a few minutes.",
+            code="billing_unavailable",
+            headers=UNAVAILABLE,
+        ) from exc
+    return Status(204, None)
+
+
+@router.post(
+    "/me/avatar",
+    response={200: UserOut, 413: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+    summary="Upload your picture",
+    description=(
+        "multipart/form-data with the file in `avatar`: a PNG, JPEG, WebP or GIF of up to 2 MB. "
+        "It is re-encoded (metadata removed) as a WebP of at most 256×256; `avatar_url` is where "
+        "it is served."
+    ),
+)
+def upload_avatar(request: HttpRequest, avatar: File[UploadedFile]) -> UserOut:
+    try:
+        picture = reencode_avatar(avatar, size=avatar.size)
+    except AvatarRejected as rejected:
+        status, code = (413, "too_large") if rejected.too_large else (422, "invalid_image")
+        raise ApiError(status, rejected.message, code=code, fields={"avatar": [rejected.message]})
+    request.user.replace_avatar(picture)
+    return UserOut.of(request.user)
+
+
+@router.delete(
+    "/me/avatar",
+    response={204: None, **AUTH_ERRORS},
+    summary="Remove your picture",
+)
+def delete_avatar(request: HttpRequest) -> Status[None]:
+    request.user.remove_avatar()
+    return Status(204, None)
+
+
+def _errors(form: Any) -> dict[str, list[str]]:
+    return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
