@@ -64,17 +64,14 @@ def _decoded(data: bytes) -> Image.Image:
                 raise AvatarRejected(_not_an_image())
             width, height = probe.size
             if width * height > MAX_PIXELS:
-                raise AvatarRejected(
-                    f"The image is {width}×{height} pixels; pictures of up to "
-                    f"{MAX_PIXELS // 1_000_000} megapixels are accepted."
-                )
+                raise AvatarRejected(_too_many_pixels(f"{width}×{height} pixels"))
             probe.verify()  # checksums and structure, without decoding the pixels
             image = Image.open(io.BytesIO(data))
             image.load()  # a truncated or corrupt file fails here
     except AvatarRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise AvatarRejected("The image has too many pixels to be a picture.") from exc
+        raise AvatarRejected(_too_many_pixels("far too many pixels")) from exc
     except UnidentifiedImageError as exc:
         raise AvatarRejected(_not_an_image()) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -83,8 +80,13 @@ def _decoded(data: bytes) -> Image.Image:
     return image
 
 
+def _too_many_pixels(what: str) -> str:
+    return f"The image has {what}; pictures of up to {MAX_PIXELS // 1_000_000} megapixels are accepted."
+
+
 def _not_an_image() -> str:
-    return f"The file is not a {', '.join(FORMATS.values())} image."
+    *first, last = FORMATS.values()
+    return f"The file is not a {', '.join(first)} or {last} image."
 
 
 def _too_large() -> AvatarRejected:
