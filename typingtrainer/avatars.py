@@ -81,7 +81,8 @@ def _decoded(data: bytes) -> Image.Image:
 
 
 def _too_many_pixels(what: str) -> str:
-    return f"The image has {what}; pictures of up to {MAX_PIXELS // 1_000_000} megapixels are accepted."
+    megapixels = MAX_PIXELS // 1_000_000
+    return f"The image has {what}; pictures of up to {megapixels} megapixels are accepted."
 
 
 def _not_an_image() -> str:

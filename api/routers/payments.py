@@ -23,6 +23,7 @@ from billing.checkout import (
 from billing.entitlements import plan_for
 from billing.invoices import invoice_row, invoices_for
 from billing.plans import LOOKUP_KEYS, offered_price, plan_cards
+from typingtrainer.http import LearnerHttpRequest
 
 from ..core import ApiError, PageQuery, api, paginate
 from ..schemas import AUTH_ERRORS, ErrorOut, Page
@@ -35,7 +36,7 @@ DESCRIPTION = (
     "which verifies the signature and keeps Premium current. When Stripe cannot be reached "
     "these endpoints answer 503 with Retry-After; on a site without billing, 503 too."
 )
-router = Router(tags=["payments"])
+router: Router = Router(tags=["payments"])
 # ninja's Router has no description of its own; the OpenAPI tag carries it.
 api.openapi_extra.setdefault("tags", []).append({"name": "payments", "description": DESCRIPTION})
 
@@ -92,7 +93,7 @@ def plans(request: HttpRequest) -> list[PlanOut]:
         "webhook confirms the payment (GET /users/me then says premium: true)."
     ),
 )
-def subscribe(request: HttpRequest, payload: SubscribeIn) -> Status[CheckoutOut]:
+def subscribe(request: LearnerHttpRequest, payload: SubscribeIn) -> Status[CheckoutOut]:
     _require_billing()
     price = offered_price(payload.plan)
     if price is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
@@ -14,11 +13,12 @@ from billing.checkout import BillingUnavailable
 from typingtrainer import deletion
 from typingtrainer.avatars import AvatarRejected, reencode_avatar
 from typingtrainer.forms import DeleteAccountForm, SettingsForm
+from typingtrainer.http import LearnerHttpRequest
 
 from ..core import ApiError
 from ..schemas import AUTH_ERRORS, ErrorOut, UserOut
 
-router = Router(tags=["users"])
+router: Router = Router(tags=["users"])
 
 UNAVAILABLE = {"Retry-After": "60"}
 
@@ -38,7 +38,7 @@ class DeleteIn(Schema):
 
 
 @router.get("/me", response={200: UserOut, **AUTH_ERRORS}, summary="Your account and settings")
-def me(request: HttpRequest) -> UserOut:
+def me(request: LearnerHttpRequest) -> UserOut:
     return UserOut.of(request.user)
 
 
@@ -47,7 +47,7 @@ def me(request: HttpRequest) -> UserOut:
     response={200: UserOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="Change your settings",
 )
-def update_me(request: HttpRequest, payload: SettingsIn) -> UserOut:
+def update_me(request: LearnerHttpRequest, payload: SettingsIn) -> UserOut:
     user = request.user
     current = {name: getattr(user, name) for name in SettingsForm.Meta.fields}
     form = SettingsForm({**current, **payload.dict(exclude_unset=True)}, instance=user)
@@ -67,10 +67,12 @@ def update_me(request: HttpRequest, payload: SettingsIn) -> UserOut:
         "longer work."
     ),
 )
-def delete_me(request: HttpRequest, payload: DeleteIn) -> Status[None]:
+def delete_me(request: LearnerHttpRequest, payload: DeleteIn) -> Status[None]:
     form = DeleteAccountForm(request.user, {"password": payload.password})
     if not form.is_valid():
-        raise ApiError(422, "That is not your password.", code="wrong_password", fields=_errors(form))
+        raise ApiError(
+            422, "That is not your password.", code="wrong_password", fields=_errors(form)
+        )
     try:
         deletion.delete_account(user=request.user)
     except BillingUnavailable as exc:
@@ -94,12 +96,13 @@ def delete_me(request: HttpRequest, payload: DeleteIn) -> Status[None]:
         "it is served."
     ),
 )
-def upload_avatar(request: HttpRequest, avatar: File[UploadedFile]) -> UserOut:
+def upload_avatar(request: LearnerHttpRequest, avatar: File[UploadedFile]) -> UserOut:
     try:
         picture = reencode_avatar(avatar, size=avatar.size)
     except AvatarRejected as rejected:
         status, code = (413, "too_large") if rejected.too_large else (422, "invalid_image")
-        raise ApiError(status, rejected.message, code=code, fields={"avatar": [rejected.message]})
+        fields = {"avatar": [rejected.message]}
+        raise ApiError(status, rejected.message, code=code, fields=fields) from rejected
     request.user.replace_avatar(picture)
     return UserOut.of(request.user)
 
@@ -109,7 +112,7 @@ def upload_avatar(request: HttpRequest, avatar: File[UploadedFile]) -> UserOut:
     response={204: None, **AUTH_ERRORS},
     summary="Remove your picture",
 )
-def delete_avatar(request: HttpRequest) -> Status[None]:
+def delete_avatar(request: LearnerHttpRequest) -> Status[None]:
     request.user.remove_avatar()
     return Status(204, None)
 

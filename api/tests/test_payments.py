@@ -9,15 +9,7 @@ import pytest
 from django.test import Client
 from djstripe.models import Customer
 
-from billing.tests.conftest import (  # noqa: F401 (fixtures)
-    billing_not_configured,
-    deliver,
-    fake_stripe,
-    fresh,
-    premium_prices,
-    subscribe,
-    webhook_endpoint,
-)
+from billing.tests.conftest import fresh
 
 from .conftest import error_of
 
@@ -149,7 +141,9 @@ def test_cancel_returns_the_portal_url_for_the_learner_s_customer(
     assert sent.params["return_url"] == "http://testserver/billing/"
 
 
-def test_cancel_without_premium_is_a_409(api, fake_stripe, premium_prices, other_learner, subscribe):
+def test_cancel_without_premium_is_a_409(
+    api, fake_stripe, premium_prices, other_learner, subscribe
+):
     subscribe(other_learner)  # someone else's subscription is never used
 
     response = api.post("/api/v1/payments/cancel")
@@ -191,7 +185,11 @@ def test_invoices_are_the_billing_page_s_newest_first_and_paginated(
     assert (first.json()["total"], first.json()["page"]) == (2, 1)
     (newest,) = first.json()["items"]
     (older,) = second.json()["items"]
-    assert (newest["number"], newest["status"], newest["amount"]) == (failed["number"], "open", "$8.00")
+    assert (newest["number"], newest["status"], newest["amount"]) == (
+        failed["number"],
+        "open",
+        "$8.00",
+    )
     assert (older["number"], older["status"]) == (paid["number"], "paid")
     assert older["hosted_url"] == paid["hosted_invoice_url"]
     assert older["pdf_url"] == paid["invoice_pdf"]

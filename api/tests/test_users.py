@@ -9,13 +9,6 @@ import pytest
 from django.test import Client
 from djstripe.models import Customer
 
-from billing.tests.conftest import (  # noqa: F401 (fixtures)
-    deliver,
-    fake_stripe,
-    premium_prices,
-    subscribe,
-    webhook_endpoint,
-)
 from conftest import PASSWORD
 from typingtrainer.models import User
 
