@@ -157,6 +157,26 @@ class Lesson(models.Model):
     def requires_premium(self) -> bool:
         return self.is_premium or self.course.is_premium
 
+    def previous(self) -> Lesson | None:
+        """The published lesson before this one in its course (whose stars open this one)."""
+        return (
+            Lesson.objects.filter(
+                course_id=self.course_id, is_published=True, position__lt=self.position
+            )
+            .order_by("-position", "-id")
+            .first()
+        )
+
+    def next(self) -> Lesson | None:
+        """The published lesson after this one in its course."""
+        return (
+            Lesson.objects.filter(
+                course_id=self.course_id, is_published=True, position__gt=self.position
+            )
+            .order_by("position", "id")
+            .first()
+        )
+
     def clean(self) -> None:
         self.text = normalise(self.text or "")
         if self.course_id is None:

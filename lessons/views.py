@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.entitlements import is_premium
 from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
@@ -26,7 +25,7 @@ from typingtrainer.postgresql.base import connection_lost
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from . import scoring, tokens
-from .access import Access, lesson_access, previous_lesson
+from .access import Access, access_for, access_map, best_ratings
 from .attempts import (
     GUEST_KEY,
     Conflict,
@@ -56,28 +55,12 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     lessons = list(course.lessons.order_by("position", "id"))
     if not can_preview:
         lessons = [lesson for lesson in lessons if lesson.is_published]
-    ratings: dict[int, int] = {}
-    if request.user.is_authenticated:
-        ratings = dict(
-            LessonProgress.objects.filter(user=request.user, lesson__course=course).values_list(
-                "lesson_id", "best_rating"
-            )
-        )
-    rows = []
-    premium = is_premium(request.user)  # one query for the whole list
-    previous: Lesson | None = None
-    for lesson in lessons:
-        access = lesson_access(
-            lesson,
-            previous=previous,
-            best_ratings=ratings,
-            authenticated=request.user.is_authenticated,
-            premium=premium,
-            can_preview=can_preview,
-        )
-        rows.append({"lesson": lesson, "open": access.open, "stars": ratings.get(lesson.pk)})
-        if lesson.is_published:
-            previous = lesson
+    ratings = best_ratings(request.user, lessons)
+    access = access_map(request.user, lessons, ratings=ratings)
+    rows = [
+        {"lesson": lesson, "open": access[lesson.pk].open, "stars": ratings.get(lesson.pk)}
+        for lesson in lessons
+    ]
     return render(request, "courses/detail.html", {"course": course, "rows": rows})
 
 
@@ -86,23 +69,7 @@ def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Ac
     can_preview = request.user.has_perm("courses.view_lesson")
     if not ((lesson.is_published and lesson.course.is_published) or can_preview):
         raise Http404("No such lesson.")
-    previous = previous_lesson(lesson)
-    ratings: dict[int, int] = {}
-    if request.user.is_authenticated and previous is not None:
-        ratings = dict(
-            LessonProgress.objects.filter(user=request.user, lesson=previous).values_list(
-                "lesson_id", "best_rating"
-            )
-        )
-    access = lesson_access(
-        lesson,
-        previous=previous,
-        best_ratings=ratings,
-        authenticated=request.user.is_authenticated,
-        premium=is_premium(request.user),
-        can_preview=can_preview,
-    )
-    return lesson, access
+    return lesson, access_for(request.user, lesson)
 
 
 def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
