@@ -10,6 +10,8 @@ from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from billing.checkout import BillingUnavailable
+from courses.models import Course, Lesson
+from lessons.access import access_map, best_ratings
 from typingtrainer import deletion
 from typingtrainer.avatars import AvatarRejected, reencode_avatar
 from typingtrainer.forms import DeleteAccountForm, SettingsForm
@@ -31,6 +33,25 @@ class SettingsIn(Schema):
     daily_goal_minutes: int | None = Field(None, description="1 to 240.")
     time_zone: str | None = Field(None, description="An IANA name, e.g. Europe/Berlin.")
     weekly_email: bool | None = None
+
+
+class NextLessonOut(Schema):
+    id: int
+    title: str
+    unlocked: bool
+    reason: str = Field(..., description="Why it is locked, as the site says it; empty if open.")
+
+
+class CourseProgressOut(Schema):
+    id: int
+    slug: str
+    title: str
+    lessons_done: int = Field(..., description="Lessons completed at least once.")
+    lessons_total: int = Field(..., description="The course's published lessons.")
+    stars: int = Field(..., description="The sum of your best stars on its lessons.")
+    next_lesson: NextLessonOut | None = Field(
+        ..., description="The first lesson not completed yet; null when all are."
+    )
 
 
 class DeleteIn(Schema):
@@ -84,6 +105,51 @@ def delete_me(request: LearnerHttpRequest, payload: DeleteIn) -> Status[None]:
             headers=UNAVAILABLE,
         ) from exc
     return Status(204, None)
+
+
+@router.get(
+    "/me/progress",
+    response={200: list[CourseProgressOut], **AUTH_ERRORS},
+    summary="Your progress in each course you have started",
+    description="Stars and locks as the course pages show them (lessons.access).",
+)
+def progress(request: LearnerHttpRequest) -> list[CourseProgressOut]:
+    user = request.user
+    courses = list(
+        Course.objects.published()
+        .filter(lessons__progress__user=user)
+        .distinct()
+        .order_by("position", "title")
+    )
+    by_course: dict[int, list[Lesson]] = {course.pk: [] for course in courses}
+    every = Lesson.objects.filter(course__in=courses, is_published=True).order_by("position", "id")
+    for lesson in every:
+        by_course[lesson.course_id].append(lesson)
+    ratings = best_ratings(user, every)  # one query for all the courses
+    found = []
+    for course in courses:
+        course_lessons = by_course[course.pk]
+        access = access_map(user, course_lessons, ratings=ratings)
+        upcoming = next((lesson for lesson in course_lessons if lesson.pk not in ratings), None)
+        found.append(
+            CourseProgressOut(
+                id=course.pk,
+                slug=course.slug,
+                title=course.title,
+                lessons_done=sum(1 for lesson in course_lessons if lesson.pk in ratings),
+                lessons_total=len(course_lessons),
+                stars=sum(ratings.get(lesson.pk, 0) for lesson in course_lessons),
+                next_lesson=None
+                if upcoming is None
+                else NextLessonOut(
+                    id=upcoming.pk,
+                    title=upcoming.title,
+                    unlocked=access[upcoming.pk].open,
+                    reason=access[upcoming.pk].reason,
+                ),
+            )
+        )
+    return found
 
 
 @router.post(

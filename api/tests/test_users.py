@@ -10,6 +10,8 @@ from django.test import Client
 from djstripe.models import Customer
 
 from conftest import PASSWORD
+from courses.models import Lesson
+from lessons.models import LessonProgress
 from typingtrainer.models import User
 
 from .conftest import ApiClient, error_of, log_in
@@ -174,3 +176,86 @@ def test_when_stripe_cannot_be_reached_nothing_is_deleted_and_it_is_a_503(
 def test_delete_needs_a_token(anonymous_api, learner):
     assert delete_me(anonymous_api, {"password": PASSWORD}).status_code == 401
     assert User.objects.filter(pk=learner.pk).exists()
+
+
+# --- progress ---
+
+
+def _progress(user, lesson, rating):
+    return LessonProgress.objects.create(user=user, lesson=lesson, best_rating=rating, attempts=1)
+
+
+def test_progress_lists_each_started_course_with_the_course_page_s_stars_and_locks(
+    api, learner, course, client
+):
+    first, second = course.lessons.order_by("position")
+    third = Lesson.objects.create(course=course, position=3, title="Lesson 3", text="add a lad")
+    Lesson.objects.create(course=course, position=4, title="Draft", text="x", is_published=False)
+    _progress(learner, first, 3)
+    _progress(learner, second, 1)
+
+    response = api.get("/api/v1/users/me/progress")
+
+    assert response.status_code == 200
+    (row,) = response.json()
+    assert (row["id"], row["slug"], row["title"]) == (course.pk, "home-row", "Home Row Basics")
+    assert (row["lessons_done"], row["lessons_total"], row["stars"]) == (2, 3, 4)
+    assert row["next_lesson"] == {
+        "id": third.pk,
+        "title": "Lesson 3",
+        "unlocked": False,
+        "reason": "Earn at least 2 stars on “Lesson 2” to open this lesson.",
+    }
+    client.force_login(learner)
+    page = client.get(f"/courses/{course.slug}/").content.decode()
+    assert f'<li class="lesson-row locked" id="lesson-{third.pk}">' in page
+    assert f'<li class="lesson-row" id="lesson-{second.pk}">' in page
+    assert 'aria-label="3 of 5 stars"' in page
+    assert 'aria-label="1 of 5 stars"' in page
+
+
+def test_the_next_lesson_is_open_once_the_previous_has_two_stars(api, learner, course):
+    first, second = course.lessons.order_by("position")
+    _progress(learner, first, 2)
+
+    (row,) = api.get("/api/v1/users/me/progress").json()
+
+    assert row["next_lesson"] == {
+        "id": second.pk,
+        "title": "Lesson 2",
+        "unlocked": True,
+        "reason": "",
+    }
+
+
+def test_a_finished_course_has_no_next_lesson(api, learner, course):
+    for lesson in course.lessons.all():
+        _progress(learner, lesson, 5)
+
+    (row,) = api.get("/api/v1/users/me/progress").json()
+
+    assert (row["lessons_done"], row["lessons_total"], row["stars"]) == (2, 2, 10)
+    assert row["next_lesson"] is None
+
+
+def test_a_premium_lesson_is_locked_for_a_free_learner_with_the_site_s_reason(api, learner, course):
+    first, second = course.lessons.order_by("position")
+    second.is_premium = True
+    second.save()
+    _progress(learner, first, 5)
+
+    (row,) = api.get("/api/v1/users/me/progress").json()
+
+    assert row["next_lesson"]["unlocked"] is False
+    assert row["next_lesson"]["reason"] == "“Lesson 2” is part of Premium."
+
+
+def test_progress_is_only_the_learner_s_own(api, other_api, learner, course):
+    _progress(learner, course.lessons.first(), 4)
+
+    assert other_api.get("/api/v1/users/me/progress").json() == []
+    assert len(api.get("/api/v1/users/me/progress").json()) == 1
+
+
+def test_progress_needs_a_token(anonymous_api):
+    assert anonymous_api.get("/api/v1/users/me/progress").status_code == 401
