@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from .avatars import FORMATS, AvatarRejected, reencode_avatar
+from .avatars import FORMATS, MAX_BYTES, MAX_SIDE, AvatarRejected, reencode_avatar
 from .models import User, time_zone_names
 
 
@@ -17,7 +17,10 @@ class SettingsForm(forms.ModelForm):
         widget=forms.FileInput(
             attrs={"accept": ",".join(f"image/{name.lower()}" for name in FORMATS)}
         ),
-        help_text="A PNG, JPEG, WebP or GIF of up to 2 MB; shown at most 256×256 pixels.",
+        help_text=(
+            f"A {', '.join(FORMATS.values())} image of up to {MAX_BYTES // 2**20} MB; "
+            f"stored at most {MAX_SIDE}×{MAX_SIDE} pixels, without its metadata."
+        ),
     )
     remove_avatar = forms.BooleanField(label="Remove my picture", required=False)
 

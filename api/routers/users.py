@@ -26,7 +26,8 @@ UNAVAILABLE = {"Retry-After": "60"}
 
 
 class SettingsIn(Schema):
-    """The settings to change; leave a field out to keep it. The rules are the settings page's."""
+    """The settings to change; leave a field out (or null) to keep it. The rules are the settings
+    page's."""
 
     display_name: str | None = Field(None, description="How we greet you; empty: your email.")
     keyboard_layout: str | None = Field(None, description="qwerty, dvorak, colemak, jcuken, …")
@@ -71,7 +72,8 @@ def me(request: LearnerHttpRequest) -> UserOut:
 def update_me(request: LearnerHttpRequest, payload: SettingsIn) -> UserOut:
     user = request.user
     current = {name: getattr(user, name) for name in SettingsForm.Meta.fields}
-    form = SettingsForm({**current, **payload.dict(exclude_unset=True)}, instance=user)
+    sent = payload.dict(exclude_unset=True, exclude_none=True)
+    form = SettingsForm({**current, **sent}, instance=user)
     if not form.is_valid():
         raise ApiError(422, "Some settings are not valid.", code="invalid", fields=_errors(form))
     form.save()

@@ -12,7 +12,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from conftest import PASSWORD
 from typingtrainer.avatars import MAX_BYTES
+
+from .test_users import delete_me
 
 pytestmark = pytest.mark.django_db
 
@@ -204,10 +207,6 @@ def test_the_avatar_needs_a_token(anonymous_api):
 
 
 def test_deleting_the_account_deletes_the_picture(api, learner):
-    from conftest import PASSWORD
-
-    from .test_users import delete_me
-
     api.upload(URL, {"avatar": upload("me.png", picture())})
     learner.refresh_from_db()
     name = learner.avatar.name

@@ -81,6 +81,14 @@ def test_put_can_clear_the_display_name_and_turn_off_the_weekly_email(api, learn
     assert learner.weekly_email is False
 
 
+def test_put_keeps_a_setting_sent_as_null(api, learner):
+    response = api.put("/api/v1/users/me", {"weekly_email": None, "display_name": None})
+
+    assert response.status_code == 200
+    learner.refresh_from_db()
+    assert (learner.weekly_email, learner.display_name) == (True, "Lena")
+
+
 @pytest.mark.parametrize(
     ("sent", "field", "says"),
     [
@@ -89,6 +97,8 @@ def test_put_can_clear_the_display_name_and_turn_off_the_weekly_email(api, learn
         ({"daily_goal_minutes": 241}, "daily_goal_minutes", "less than or equal to 240"),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "is not a time zone name"),
         ({"display_name": "x" * 61}, "display_name", "at most 60 characters"),
+        ({"display_name": "Le\x00na"}, "display_name", "Null characters are not allowed"),
+        ({"daily_goal_minutes": 10**30}, "daily_goal_minutes", "less than or equal to 240"),
     ],
 )
 def test_put_refuses_what_the_settings_page_refuses_and_changes_nothing(
