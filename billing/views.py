@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from typingtrainer.http import HtmxHttpRequest
+from typingtrainer.http import HtmxHttpRequest, render_fragment, wants_fragment
 
 from .checkout import (
     BillingUnavailable,
@@ -48,8 +48,8 @@ def billing_page(request: HtmxHttpRequest) -> HttpResponse:
         "poll_seconds": POLL_SECONDS,
         "has_customer": customer_for(request.user) is not None,
     }
-    if request.htmx:
-        return render(request, "billing/page.html#status", context)
+    if wants_fragment(request):  # the status poll
+        return render_fragment(request, "billing/page.html", "status", context)
     context["invoices"] = [
         invoice_row(invoice) for invoice in invoices_for(request.user)[:INVOICES_SHOWN]
     ]

@@ -90,7 +90,7 @@ def _refused(request: HttpRequest, error: str, wait: int) -> HttpResponse:
     back to the coach page, which shows the message."""
     if "application/json" in request.headers.get("Accept", ""):
         response: HttpResponse = JsonResponse({"error": error}, status=429)
-    elif request.htmx:
+    elif wants_fragment(request):
         response = HttpResponse(error, status=429, content_type="text/plain; charset=utf-8")
     else:
         messages.error(request, error)

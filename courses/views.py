@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
+from typingtrainer.http import render_page
 
 from .models import Course, Language, Level
 
@@ -26,7 +26,4 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "languages": Language.choices,
         "levels": Level.choices,
     }
-    template = "courses/catalogue.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, context)
+    return render_page(request, "courses/catalogue.html", context, fragment="results")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
-from typingtrainer.http import BadJson, client_ip, parse_json
+from typingtrainer.http import BadJson, client_ip, parse_json, render_fragment
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
 from typingtrainer.postgresql.base import connection_lost
 from typingtrainer.ratelimit import retry_after, wait_phrase
@@ -327,7 +327,8 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
         return _error(str(exc), 422)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(_result_json(outcome))
-    return render(request, "lessons/detail.html#result", _result_context(outcome))
+    # The widget swaps the result card in, whoever asks.
+    return render_fragment(request, "lessons/detail.html", "result", _result_context(outcome))
 
 
 def _result_context(outcome: Outcome) -> dict[str, Any]:
