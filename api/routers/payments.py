@@ -86,7 +86,14 @@ def plans(request: HttpRequest) -> list[PlanOut]:
 
 @router.post(
     "/subscribe",
-    response={201: CheckoutOut, 409: ErrorOut, 422: ErrorOut, **UNAVAILABLE, **AUTH_ERRORS},
+    response={
+        201: CheckoutOut,
+        400: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        **UNAVAILABLE,
+        **AUTH_ERRORS,
+    },
     summary="Start a Checkout for a plan",
     description=(
         "Returns Stripe Checkout's URL: open it in a browser. Premium starts once Stripe's "

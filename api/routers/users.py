@@ -23,6 +23,8 @@ from ..schemas import AUTH_ERRORS, ErrorOut, UserOut
 router: Router = Router(tags=["users"])
 
 UNAVAILABLE = {"Retry-After": "60"}
+# A body that cannot be parsed (not JSON, a broken multipart) is a 400 before any field is read.
+BAD_BODY = {400: ErrorOut}
 
 
 class SettingsIn(Schema):
@@ -66,7 +68,7 @@ def me(request: LearnerHttpRequest) -> UserOut:
 
 @router.put(
     "/me",
-    response={200: UserOut, 422: ErrorOut, **AUTH_ERRORS},
+    response={200: UserOut, **BAD_BODY, 422: ErrorOut, **AUTH_ERRORS},
     summary="Change your settings",
 )
 def update_me(request: LearnerHttpRequest, payload: SettingsIn) -> UserOut:
@@ -82,7 +84,7 @@ def update_me(request: LearnerHttpRequest, payload: SettingsIn) -> UserOut:
 
 @router.delete(
     "/me",
-    response={204: None, 422: ErrorOut, 503: ErrorOut, **AUTH_ERRORS},
+    response={204: None, **BAD_BODY, 422: ErrorOut, 503: ErrorOut, **AUTH_ERRORS},
     summary="Delete your account and all of its data",
     description=(
         "As on the site: send your password. A Premium subscription is ended at Stripe first; "
@@ -156,7 +158,7 @@ def progress(request: LearnerHttpRequest) -> list[CourseProgressOut]:
 
 @router.post(
     "/me/avatar",
-    response={200: UserOut, 413: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+    response={200: UserOut, **BAD_BODY, 413: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="Upload your picture",
     description=(
         "multipart/form-data with the file in `avatar`: a PNG, JPEG, WebP or GIF of up to 2 MB. "

@@ -269,3 +269,17 @@ def test_progress_is_only_the_learner_s_own(api, other_api, learner, course):
 
 def test_progress_needs_a_token(anonymous_api):
     assert anonymous_api.get("/api/v1/users/me/progress").status_code == 401
+
+
+def test_a_body_that_is_not_json_is_a_400_in_the_error_shape(api):
+    response = api.client.put(
+        "/api/v1/users/me", "{not json", content_type="application/json", headers=api._headers(None)
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "bad_request"
+    assert (
+        "400"
+        in Client()
+        .get("/api/v1/openapi.json")
+        .json()["paths"]["/api/v1/users/me"]["put"]["responses"]
+    )
