@@ -1,0 +1,85 @@
+"""What CI's fuzzing step (api/fuzz.py) relies on: an OpenAPI document schemathesis accepts, and
+the throwaway learner's token sent to DELETE /users/me alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from django.test import Client
+
+from api.fuzz import DELETE_ME, schemathesis_config
+
+
+def test_the_document_declares_bearer_tokens_as_http_bearer():
+    # allauth's class says "apiKey" with no header name: an invalid document, refused whole.
+    document = Client().get("/api/v1/openapi.json").json()
+    assert document["components"]["securitySchemes"]["BearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    assert document["paths"]["/api/v1/auth/me"]["get"]["security"] == [{"BearerAuth": []}]
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: set[tuple[str, str, str]] = set()
+
+    def _answer(self) -> None:
+        self.seen.add((self.command, self.path, self.headers.get("Authorization", "")))
+        self.send_response(204)
+        self.end_headers()
+
+    do_GET = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_only_delete_users_me_gets_the_throwaway_token(tmp_path: Path):
+    method, path = DELETE_ME.split(" ")
+    ok = {"responses": {"204": {"description": "done"}}}
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "users", "version": "1"},
+        "paths": {path: {"get": ok, "put": ok, method.lower(): ok}, "/api/v1/auth/me": {"get": ok}},
+    }
+    (tmp_path / "openapi.json").write_text(json.dumps(spec))
+    (tmp_path / "schemathesis.toml").write_text(schemathesis_config("learner", "throwaway"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "--config-file",
+                str(tmp_path / "schemathesis.toml"),
+                "run",
+                str(tmp_path / "openapi.json"),
+                "--url",
+                f"http://127.0.0.1:{server.server_port}",
+                "--phases",
+                "fuzzing",
+                "--max-examples",
+                "2",
+                "--generation-database",
+                "none",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    tokens = {(m, p.split("?")[0]): auth for m, p, auth in _Recorder.seen}
+    assert tokens[(method, path)] == "Bearer throwaway"
+    assert tokens[("GET", path)] == "Bearer learner"
+    assert tokens[("PUT", path)] == "Bearer learner"
+    assert tokens[("GET", "/api/v1/auth/me")] == "Bearer learner"
