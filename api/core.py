@@ -6,6 +6,7 @@ never builds an error body itself."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -25,6 +26,8 @@ from pydantic import Field
 
 from typingtrainer.http import client_ip
 from typingtrainer.ratelimit import retry_after
+
+from .routers.auth import AUTH_ENDPOINTS
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +95,9 @@ class BearerAuth(JWTTokenAuth):
     openapi_scheme = "bearer"
     openapi_bearerFormat = "JWT"
 
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
     def __call__(self, request: HttpRequest) -> Any:
         payload = super().__call__(request)
         if payload is None and request.headers.get("Authorization"):
@@ -130,8 +136,13 @@ class TokenThrottle(BaseThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         auth = getattr(request, "auth", None)
+        # Each token encrypts the session key with its own IV: compare the keys, not the sids.
         sid = auth.get("sid") if isinstance(auth, dict) else None
-        who = f"sid:{sid}" if sid else f"ip:{client_ip(request)}"
+        session_key = jwt_internal.session_key_from_sid(sid) if sid else None
+        if session_key:
+            who = "login:" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+        else:
+            who = f"ip:{client_ip(request)}"
         self._wait.seconds = retry_after(f"api:{who}", limit=settings.API_REQUESTS_PER_MINUTE)
         return not self._wait.seconds
 
@@ -139,15 +150,19 @@ class TokenThrottle(BaseThrottle):
         return getattr(self._wait, "seconds", None)
 
 
+DESCRIPTION = (
+    "The JSON API of TypingTrainer, for the mobile app and scripts. Send the access token as "
+    "`Authorization: Bearer <token>`. Every error is "
+    '`{"error": {"code", "message", "fields"}}`; lists take `page` and `page_size`.\n\n'
+    "Accounts and tokens are allauth headless's app client (JWT access tokens, refresh tokens "
+    "that rotate on every use):\n\n"
+    + "\n".join(f"- `{ours}` → `{theirs}`" for ours, theirs in AUTH_ENDPOINTS.items())
+)
+
 api = NinjaAPI(
     title="TypingTrainer API",
     version=VERSION,
-    description=(
-        "The JSON API of TypingTrainer, for the mobile app and scripts. Authenticate with allauth "
-        "headless (see /_allauth/app/v1/ below and the README) and send the access token as "
-        "`Authorization: Bearer <token>`. Every error is "
-        '`{"error": {"code", "message", "fields"}}`.'
-    ),
+    description=DESCRIPTION,
     urls_namespace="api",
     auth=bearer,
     throttle=TokenThrottle(),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from djstripe.models import Invoice
 
-from typingtrainer.http import HtmxHttpRequest
+from typingtrainer.http import HtmxHttpRequest, render_fragment, wants_fragment
 
 from .checkout import BillingUnavailable, customer_for, is_configured, open_portal, start_checkout
 from .entitlements import plan_for
@@ -41,8 +41,8 @@ def billing_page(request: HtmxHttpRequest) -> HttpResponse:
         "poll_seconds": POLL_SECONDS,
         "has_customer": customer_for(request.user) is not None,
     }
-    if request.htmx:
-        return render(request, "billing/page.html#status", context)
+    if wants_fragment(request):  # the status poll
+        return render_fragment(request, "billing/page.html", "status", context)
     context["invoices"] = _invoices(request)
     response = render(request, "billing/page.html", context)
     # The Upgrade and Manage forms end in a redirect to Stripe, which CSP form-action governs.

@@ -14,6 +14,7 @@ from stats.aggregates import (
     WEAK_MEAN_MS,
     WEAK_MIN_SAMPLES,
     KeyFigures,
+    mean_ms,
     shown_key,
 )
 
@@ -33,7 +34,7 @@ class BigramFigures:
 
     @property
     def mean_ms(self) -> float | None:
-        return self.time_sum_ms / self.time_count if self.time_count else None
+        return mean_ms(self.time_sum_ms, self.time_count)
 
 
 @dataclass(frozen=True)

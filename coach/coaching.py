@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import ExpressionWrapper, F, FloatField
-from django.utils import timezone
 
 from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
 from lessons.models import PracticeSession
-from stats.aggregates import shown_key
+from stats.aggregates import learner_today, shown_key
 from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat
+from typingtrainer.zones import learner_day_start
 
 from . import llm
 from .analysis import BigramFigures, Confusion, Finding, Snapshot, findings
@@ -26,6 +25,9 @@ from .models import ChatMessage, Exercise, Report
 log = logging.getLogger(__name__)
 
 FREE_EXERCISES_PER_DAY = 3
+RECENT_DAYS = 15
+"""The coach's "recent": today and the two weeks before, in the learner's time zone."""
+SLOW_PAIRS_READ = 10
 CHAT_HISTORY = 12
 LLM_NOTE = (
     "I'm the built-in coach: I answer from your statistics. The full coach, which answers "
@@ -39,23 +41,16 @@ class LimitReached(Exception):
 
 def snapshot_for(user: Any) -> Snapshot:
     """Everything the coach reads, in five bounded queries."""
-    keys = [stat.as_figures() for stat in KeyStat.objects.filter(user=user)]
-    mean = ExpressionWrapper(F("time_sum_ms") * 1.0 / F("time_count"), output_field=FloatField())
+    keys = [stat.as_figures() for stat in KeyStat.objects.for_user(user)]
     bigrams = [
         BigramFigures(b.previous + b.char, b.count, b.errors, b.time_sum_ms, b.time_count)
-        for b in BigramStat.objects.filter(user=user, time_count__gte=20)
-        .annotate(mean=mean)
-        .order_by("-mean")[:10]
+        for b in BigramStat.objects.for_user(user).slowest(SLOW_PAIRS_READ, min_samples=20)
     ]
     confusions = [
         Confusion(c.expected, c.typed, c.count)
         for c in KeyConfusion.objects.filter(user=user).order_by("-count")[:20]
     ]
-    recent = list(
-        DailyStat.objects.filter(user=user, date__gte=timezone.now().date() - timedelta(days=14))
-    )
-    sessions = sum(day.sessions for day in recent)
-    keystrokes = sum(day.keystrokes for day in recent)
+    recent = DailyStat.objects.for_user(user).recent(learner_today(user), RECENT_DAYS).summary()
     last = (
         PracticeSession.objects.counted()
         .filter(user=user)
@@ -67,10 +62,8 @@ def snapshot_for(user: Any) -> Snapshot:
         keys=keys,
         bigrams=bigrams,
         confusions=confusions,
-        recent_wpm=sum(d.wpm_tenths_sum for d in recent) / sessions / 10 if sessions else None,
-        recent_accuracy=100 * (keystrokes - sum(d.errors for d in recent)) / keystrokes
-        if keystrokes
-        else None,
+        recent_wpm=recent.mean_wpm,
+        recent_accuracy=recent.accuracy,
         target_wpm=last,
     )
 
@@ -125,12 +118,16 @@ def analyze(session: PracticeSession) -> Report | None:
         return None  # a concurrent run made it first
 
 
+def today_started(user: Any) -> datetime:
+    """When the learner's today began, where they live: the daily allowance counts from it."""
+    return learner_day_start(user, learner_today(user))
+
+
 def exercises_left_today(user: Any) -> int | None:
     """How many generated exercises a Free learner has left today; None for Premium."""
     if is_premium(user):
         return None
-    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    made = Exercise.objects.filter(user=user, created_at__gte=start).count()
+    made = Exercise.objects.filter(user=user, created_at__gte=today_started(user)).count()
     return max(0, FREE_EXERCISES_PER_DAY - made)
 
 

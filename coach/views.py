@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,8 +17,11 @@ from courses.layouts import LAYOUTS
 from lessons import tokens
 from lessons.attempts import start_session
 from lessons.views import open_sessions_over_cap
+from stats.aggregates import learner_today
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
+from typingtrainer.http import render_fragment, wants_fragment
 from typingtrainer.ratelimit import retry_after, wait_phrase
+from typingtrainer.zones import learner_day_start
 
 from . import llm
 from .analysis import Finding
@@ -77,7 +81,7 @@ def new_exercise(request: HttpRequest) -> HttpResponse:
     try:
         exercise = make_exercise(user=request.user, finding=_requested_focus(request))
     except LimitReached as exc:
-        return _refused(request, str(exc), _seconds_to_tomorrow())
+        return _refused(request, str(exc), _seconds_to_tomorrow(request.user))
     return redirect("coach:exercise", exercise.pk)
 
 
@@ -86,7 +90,7 @@ def _refused(request: HttpRequest, error: str, wait: int) -> HttpResponse:
     back to the coach page, which shows the message."""
     if "application/json" in request.headers.get("Accept", ""):
         response: HttpResponse = JsonResponse({"error": error}, status=429)
-    elif request.htmx:
+    elif wants_fragment(request):
         response = HttpResponse(error, status=429, content_type="text/plain; charset=utf-8")
     else:
         messages.error(request, error)
@@ -95,10 +99,11 @@ def _refused(request: HttpRequest, error: str, wait: int) -> HttpResponse:
     return response
 
 
-def _seconds_to_tomorrow() -> int:
-    """Until the daily allowance starts again (its day begins at midnight UTC)."""
+def _seconds_to_tomorrow(user: Any) -> int:
+    """Until the daily allowance starts again (its day begins at midnight where the learner
+    lives)."""
     now = timezone.now()
-    tomorrow = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    tomorrow = learner_day_start(user, learner_today(user) + timedelta(days=1))
     return max(1, math.ceil((tomorrow - now).total_seconds()))
 
 
@@ -145,14 +150,16 @@ def chat(request: HttpRequest) -> HttpResponse:
     elif wait := retry_after(f"chat:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
         status = 429
         error = f"That's a lot of questions: ask again in {wait_phrase(wait)}."
-    if not request.htmx:
+    if not wants_fragment(request):
         if error:
             messages.error(request, error)
         else:
             ask(user=request.user, question=question)
         return redirect("/coach/#chat")
     if error:
-        response = render(request, "coach/home.html#chat-error", {"error": error}, status=status)
+        response = render_fragment(
+            request, "coach/home.html", "chat-error", {"error": error}, status=status
+        )
         response["HX-Retarget"] = "#chat-status"
         response["HX-Reswap"] = "innerHTML"
         if wait:
@@ -162,8 +169,9 @@ def chat(request: HttpRequest) -> HttpResponse:
     exchange = list(
         ChatMessage.objects.filter(user=request.user, pk__lte=answer.pk).order_by("-pk")[:2]
     )
-    return render(
+    return render_fragment(
         request,
-        "coach/home.html#exchange",
+        "coach/home.html",
+        "exchange",
         {"chat_messages": exchange[::-1], "clear_question": True},
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
@@ -37,6 +38,16 @@ class CourseQuerySet(models.QuerySet["Course"]):
         return self.annotate(
             lesson_count=Count("lessons", filter=Q(lessons__is_published=True), distinct=True)
         ).order_by("position", "title")
+
+    def catalogue(self, *, query: str = "", language: str = "", level: str = "") -> CourseQuerySet:
+        """What the catalogue lists and the API serves: published courses with their lesson
+        counts, of one language and level when given, matching `query` when given."""
+        courses = self.published().with_lesson_counts()
+        if language in Language.values:
+            courses = courses.filter(language=language)
+        if level in Level.values:
+            courses = courses.filter(level=level)
+        return courses.search(query)
 
     def search(self, query: str) -> CourseQuerySet:
         """Full-text search on PostgreSQL (prefix match, so it works as you type); on SQLite,
@@ -99,6 +110,10 @@ class Course(models.Model):
     def is_code(self) -> bool:
         return self.language in CODE_LANGUAGES
 
+    def is_visible_to(self, user: Any) -> bool:
+        """Published, or a draft to authors and staff, who preview (the page and the API)."""
+        return self.is_published or user.has_perm("courses.view_course")
+
     def content_digest(self) -> str:
         return _digest(
             self.title,
@@ -156,6 +171,26 @@ class Lesson(models.Model):
     @property
     def requires_premium(self) -> bool:
         return self.is_premium or self.course.is_premium
+
+    def previous(self) -> Lesson | None:
+        """The published lesson before this one in its course (whose stars open this one)."""
+        return (
+            Lesson.objects.filter(
+                course_id=self.course_id, is_published=True, position__lt=self.position
+            )
+            .order_by("-position", "-id")
+            .first()
+        )
+
+    def next(self) -> Lesson | None:
+        """The published lesson after this one in its course."""
+        return (
+            Lesson.objects.filter(
+                course_id=self.course_id, is_published=True, position__gt=self.position
+            )
+            .order_by("position", "id")
+            .first()
+        )
 
     def clean(self) -> None:
         self.text = normalise(self.text or "")

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
+from typingtrainer.http import render_page
 
 from .models import Course, Language, Level
 
@@ -12,12 +12,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     language = request.GET.get("language", "")
     level = request.GET.get("level", "")
-    courses = Course.objects.published().with_lesson_counts()
-    if language in Language.values:
-        courses = courses.filter(language=language)
-    if level in Level.values:
-        courses = courses.filter(level=level)
-    courses = courses.search(query)
+    courses = Course.objects.catalogue(query=query, language=language, level=level)
     context = {
         "courses": courses,
         "query": query,
@@ -26,7 +21,4 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "languages": Language.choices,
         "levels": Level.choices,
     }
-    template = "courses/catalogue.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, context)
+    return render_page(request, "courses/catalogue.html", context, fragment="results")

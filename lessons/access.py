@@ -4,10 +4,16 @@ the first lesson of a free course. Premium lessons need Premium (billing decides
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from courses.models import Lesson
+from django.contrib.auth.models import AnonymousUser
+
+from billing.entitlements import is_premium
+from courses.models import Course, Lesson
+
+from .models import LessonProgress
 
 UNLOCK_RATING = 2
 
@@ -56,21 +62,96 @@ def lesson_access(
     )
 
 
-def previous_lesson(lesson: Lesson) -> Lesson | None:
-    return (
-        Lesson.objects.filter(
-            course_id=lesson.course_id, is_published=True, position__lt=lesson.position
+def can_preview(user: Any) -> bool:
+    """Authors and staff open drafts and locked lessons alike."""
+    return user.has_perm("courses.view_lesson")
+
+
+def can_see(user: Any, lesson: Lesson) -> bool:
+    """A lesson exists for `user` when it and its course are published, or they preview."""
+    return (lesson.is_published and lesson.course.is_published) or can_preview(user)
+
+
+def access_for(user: Any, lesson: Lesson) -> Access:
+    """Whether `user` (a learner, AnonymousUser or None for a visitor) may type `lesson`, as
+    the lesson page, the practice start and the API decide it: the previous published lesson,
+    the learner's best rating on it (one query) and their plan (one query at most)."""
+    user = user or AnonymousUser()
+    if can_preview(user):
+        return Access(open=True)
+    previous = lesson.previous()
+    ratings: dict[int, int] = {}
+    if user.is_authenticated and previous is not None:
+        ratings = dict(
+            LessonProgress.objects.filter(user=user, lesson=previous).values_list(
+                "lesson_id", "best_rating"
+            )
         )
-        .order_by("-position", "-id")
-        .first()
+    return lesson_access(
+        lesson,
+        previous=previous,
+        best_ratings=ratings,
+        authenticated=user.is_authenticated,
+        premium=is_premium(user),
     )
 
 
-def next_lesson(lesson: Lesson) -> Lesson | None:
-    return (
-        Lesson.objects.filter(
-            course_id=lesson.course_id, is_published=True, position__gt=lesson.position
+def best_ratings(user: Any, lessons: Iterable[Lesson]) -> dict[int, int]:
+    """Lesson id → the learner's best rating, for the lessons they have completed (one query;
+    none for a visitor)."""
+    user = user or AnonymousUser()
+    ids = [lesson.pk for lesson in lessons]
+    if not (user.is_authenticated and ids):
+        return {}
+    return dict(
+        LessonProgress.objects.filter(user=user, lesson_id__in=ids).values_list(
+            "lesson_id", "best_rating"
         )
-        .order_by("position", "id")
-        .first()
     )
+
+
+def access_map(
+    user: Any, lessons: Iterable[Lesson], *, ratings: Mapping[int, int] | None = None
+) -> dict[int, Access]:
+    """`access_for` of each of a course's lessons (given in order, drafts included for those
+    who preview them), in two queries however many lessons: the learner's ratings (none when
+    the caller passes the `best_ratings` it read already) and plan."""
+    user = user or AnonymousUser()
+    lessons = list(lessons)
+    preview = can_preview(user)
+    if ratings is None:
+        ratings = {} if preview else best_ratings(user, lessons)
+    premium = is_premium(user)
+    found: dict[int, Access] = {}
+    previous: Lesson | None = None
+    for lesson in lessons:
+        found[lesson.pk] = lesson_access(
+            lesson,
+            previous=previous,
+            best_ratings=ratings,
+            authenticated=user.is_authenticated,
+            premium=premium,
+            can_preview=preview,
+        )
+        if lesson.is_published:
+            previous = lesson
+    return found
+
+
+@dataclass(frozen=True)
+class LessonRow:
+    lesson: Lesson
+    access: Access
+    stars: int | None  # the learner's best rating, None before a first completion
+
+
+def course_lessons(user: Any, course: Course) -> list[LessonRow]:
+    """A course's lessons as its page and the API list them: in order, drafts too for those who
+    preview, each with the learner's access and stars. Three queries however many lessons: the
+    lessons, the learner's ratings and their plan."""
+    lessons = list(course.lessons.order_by("position", "id"))
+    if not user.has_perm("courses.view_course"):
+        lessons = [lesson for lesson in lessons if lesson.is_published]
+    ratings = best_ratings(user, lessons)
+    access = access_map(user, lessons, ratings=ratings)
+    return [LessonRow(lesson, access[lesson.pk], ratings.get(lesson.pk)) for lesson in lessons]

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -18,13 +18,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from courses.models import Lesson
-from stats.aggregates import local_date, streak_ending
-from stats.models import DailyStat
-from stats.recording import session_statements
 from typingtrainer.celery import app as celery_app
+from typingtrainer.zones import local_date
 
-from . import scoring
-from .access import UNLOCK_RATING, next_lesson
+from . import hooks, scoring
+from .access import UNLOCK_RATING
 from .achievements import CATALOGUE, STREAK_DAYS, Achievement, Facts, earned
 from .models import EarnedAchievement, KeystrokeBatch, LessonProgress, PracticeSession
 
@@ -35,11 +33,15 @@ ANALYSIS_TASK = "coach.tasks.analyze_session"
 
 
 class Conflict(Exception):
-    """The request contradicts what is stored (HTTP 409). `missing` lists absent batches."""
+    """The request contradicts what is stored (HTTP 409). `missing` lists absent batches; `code`
+    says which contradiction it is, for the API's stable error codes."""
 
-    def __init__(self, message: str, missing: list[int] | None = None) -> None:
+    def __init__(
+        self, message: str, missing: list[int] | None = None, *, code: str = "conflict"
+    ) -> None:
         super().__init__(message)
         self.missing = missing or []
+        self.code = code
 
 
 class Unscorable(Exception):
@@ -164,10 +166,15 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
         # The field decodes the stored batch into the widget's [[pos, typed, t], ...].
         if stored_keys == keys:
             return False
-        raise Conflict(f"Batch {seq} was already received with different keystrokes.")
+        raise Conflict(
+            f"Batch {seq} was already received with different keystrokes.", code="batch_differs"
+        )
     if status == PracticeSession.Status.COMPLETED:
-        raise Conflict("This session is already complete; no more keystrokes are accepted.")
-    raise Conflict(f"Batch {seq} could not be stored; send it again.")
+        raise Conflict(
+            "This session is already complete; no more keystrokes are accepted.",
+            code="session_completed",
+        )
+    raise Conflict(f"Batch {seq} could not be stored; send it again.", code="batch_not_stored")
 
 
 BATCH_COLUMNS = ("session", "seq", "keys", "received_at")
@@ -246,12 +253,17 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         present = {seq for seq, _ in stored}
         missing = [seq for seq in range(batches) if seq not in present]
         if missing:
-            raise Conflict(f"Batches {_ranges(missing)} have not arrived.", missing=missing)
+            raise Conflict(
+                f"Batches {_ranges(missing)} have not arrived.",
+                missing=missing,
+                code="batches_missing",
+            )
         extra = sorted(present - set(range(batches)))
         if extra:
             raise Conflict(
                 f"The session has {len(present)} batches, not {batches}: "
-                f"batch {extra[0]} was not expected."
+                f"batch {extra[0]} was not expected.",
+                code="batches_unexpected",
             )
         keys = [scoring.Keystroke(*key) for _, batch in stored for key in batch]
         try:
@@ -266,9 +278,7 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         best_rating = None
         if not session.flagged and session.user_id is not None:
             # Statistics first: the streak and hours-typed achievements read them.
-            codes, best_rating = _record_progress(
-                session, stats=session_statements(session=session, replay=replay)
-            )
+            codes, best_rating = _record_progress(session, replay)
     transaction.on_commit(lambda: queue_analysis(session.pk, stamped=True))
     return _outcome(session, codes, best_rating)
 
@@ -352,38 +362,52 @@ def _improvement(session: PracticeSession) -> float | None:
 
 
 def _record_progress(
-    session: PracticeSession, stats: list[tuple[str, list[Any]]] | None = None
+    session: PracticeSession, replay: scoring.Replay
 ) -> tuple[list[str], int | None]:
-    """Lesson progress, unlocks and achievements for a counted session, after the statistics'
-    `stats` statements when given (sent in the same round trip on PostgreSQL). Returns the new
+    """Statistics (the registered `hooks` recorders'), lesson progress, unlocks and
+    achievements for a counted session, in one round trip on PostgreSQL. Returns the new
     achievement codes and the lesson's best rating (None for a session without a lesson)."""
     assert session.user_id is not None
     assert session.user is not None
     assert session.wpm is not None
     assert session.completed_at is not None
+    counted = hooks.CountedSession(
+        user_id=session.user_id,
+        zone_name=session.user.time_zone,
+        completed_at=session.completed_at,
+        wpm=session.wpm,
+        duration_ms=session.duration_ms or 0,
+        text_length=len(session.text),
+        events=replay.events,
+    )
     day = local_date(session.completed_at, session.user.time_zone)
+    since = day - timedelta(days=STREAK_DAYS)
+    stats: list[hooks.Statement] = []
+    stats_facts: list[hooks.Statement] = []
+    for recorder in hooks.recorders():
+        # Statistics first: the streak and hours-typed achievements read them.
+        stats += recorder.session_statements(counted)
+        stats_facts += recorder.facts_statements(user_id=session.user_id, day=day, since=since)
     progress = _progress_upsert(session)
-    facts_sql = _facts_query(session, since=day - timedelta(days=STREAK_DAYS))
-    best_rating, rows = _run_together(stats or [], progress, facts_sql)
+    facts_sql = _facts_query(session, stats_facts)
+    best_rating, rows = _run_together(stats, progress, facts_sql)
     have: set[str] = set()
-    days: set[date] = set()
-    open_lessons = 0
-    typed_ms = 0
+    streak_days = open_lessons = typed_ms = 0
     for kind, text, number in rows:
         if kind == "code":
             have.add(text)
-        elif kind == "day":
-            days.add(day - timedelta(days=STREAK_DAYS) + timedelta(days=int(number)))
+        elif kind == "streak":
+            streak_days = int(number or 0)
         elif kind == "open":
             open_lessons = int(number)
-        else:
+        elif kind == "typed":
             typed_ms = int(number or 0)
     facts = Facts(
         wpm=session.wpm,
         accuracy=session.accuracy or 0,
         text_length=len(session.text),
         rating=session.rating or 0,
-        streak_days=streak_ending(days, day),
+        streak_days=streak_days,
         course_finished=session.lesson_id is not None and open_lessons == 0,
         total_typed_ms=typed_ms,
     )
@@ -437,28 +461,18 @@ def _progress_upsert(session: PracticeSession) -> tuple[str, list[Any]] | None:
     return sql, values
 
 
-def _facts_query(session: PracticeSession, *, since: date) -> tuple[str, list[Any]]:
+def _facts_query(session: PracticeSession, others: list[hooks.Statement]) -> tuple[str, list[Any]]:
     """What the achievements need to know, in one query of (kind, text, number) rows: the codes
-    already earned, the practice days since `since` (as days after it), the course's published
-    lessons still without progress (0 or 1) and the time typed in all."""
+    already earned, the course's published lessons still without progress (0 or 1), and what
+    the recorders add (`others`: the streak and the time typed in all)."""
     qn = connection.ops.quote_name
     earned_table = qn(EarnedAchievement._meta.db_table)
-    daily = qn(DailyStat._meta.db_table)
     progress = qn(LessonProgress._meta.db_table)
     lessons = qn(Lesson._meta.db_table)
-    since_value = connection.ops.adapt_datefield_value(since)
-    if connection.vendor == "postgresql":
-        offset = "date - CAST(%s AS date)"
-    else:
-        offset = "CAST(julianday(date) - julianday(%s) AS integer)"
     user = session.user_id
     parts: list[tuple[str, list[Any]]] = [
         (f"SELECT 'code', code, NULL FROM {earned_table} WHERE user_id = %s", [user]),
-        (
-            f"SELECT 'day', NULL, {offset} FROM {daily} WHERE user_id = %s AND date >= %s",
-            [since_value, user, since_value],
-        ),
-        (f"SELECT 'typed', NULL, SUM(typed_ms) FROM {daily} WHERE user_id = %s", [user]),
+        *others,
     ]
     if session.lesson is not None:
         parts.append(
@@ -511,7 +525,7 @@ def _run_together(
 def _outcome(session: PracticeSession, codes: list[str], best_rating: int | None = None) -> Outcome:
     """What the result card shows. `best_rating`: the lesson's best rating when the caller
     has just written it, else it is read."""
-    following = next_lesson(session.lesson) if session.lesson else None
+    following = session.lesson.next() if session.lesson else None
     next_open = False
     if following is not None and session.user_id is not None:
         if best_rating is None:
@@ -566,7 +580,7 @@ def claim_guest_sessions(*, user: Any, guest_key: str) -> int:
             session.save(update_fields=["user", "guest_key"])
             if session.is_completed and not session.flagged:
                 # Replays the stored batches.
-                _record_progress(session, stats=session_statements(session=session))
+                _record_progress(session, session.replay())
     return len(sessions)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db import models
 
 from courses.models import Lesson
 
+from . import scoring
 from .keypack import PackedKeysField
 
 
@@ -91,6 +93,14 @@ class PracticeSession(models.Model):
         if self.user_id is not None:
             return getattr(user, "pk", None) == self.user_id
         return bool(guest_key) and guest_key == self.guest_key
+
+    def replay(self, batches: Sequence[Any] | None = None) -> scoring.Replay:
+        """Replay the session from its stored batches (all of them, in seq order; `batches`:
+        their keys, when the caller has read them already)."""
+        if batches is None:
+            batches = list(self.batches.order_by("seq").values_list("keys", flat=True))
+        keys = [scoring.Keystroke(*key) for batch in batches for key in batch]
+        return scoring.replay(self.text, keys, skip_indent=self.skip_indent)
 
 
 class KeystrokeBatch(models.Model):

@@ -1,32 +1,23 @@
 from __future__ import annotations
 
-import math
 import secrets
-import time
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import OperationalError, connection
 from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from django.http import HttpRequest as PlainRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.entitlements import is_premium
 from billing.views import premium_required
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
-from typingtrainer.http import BadJson, client_ip, parse_json
+from typingtrainer.http import BadJson, client_ip, parse_json, render_fragment
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
-from typingtrainer.postgresql.base import connection_lost
-from typingtrainer.ratelimit import retry_after, wait_phrase
 
-from . import scoring, tokens
-from .access import Access, lesson_access, previous_lesson
+from . import practice, scoring, tokens
+from .access import Access, access_for, can_see, course_lessons
 from .attempts import (
     GUEST_KEY,
     Conflict,
@@ -34,7 +25,6 @@ from .attempts import (
     NotFound,
     Outcome,
     Unscorable,
-    complete_session,
     start_session,
     store_batch,
 )
@@ -49,60 +39,20 @@ COMPLETION_DEPTH = 1
 
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
-    # Authors and staff preview drafts; everyone else sees only what is published.
-    can_preview = request.user.has_perm("courses.view_course")
-    if not (course.is_published or can_preview):
+    if not course.is_visible_to(request.user):
         raise Http404("No such course.")
-    lessons = list(course.lessons.order_by("position", "id"))
-    if not can_preview:
-        lessons = [lesson for lesson in lessons if lesson.is_published]
-    ratings: dict[int, int] = {}
-    if request.user.is_authenticated:
-        ratings = dict(
-            LessonProgress.objects.filter(user=request.user, lesson__course=course).values_list(
-                "lesson_id", "best_rating"
-            )
-        )
-    rows = []
-    premium = is_premium(request.user)  # one query for the whole list
-    previous: Lesson | None = None
-    for lesson in lessons:
-        access = lesson_access(
-            lesson,
-            previous=previous,
-            best_ratings=ratings,
-            authenticated=request.user.is_authenticated,
-            premium=premium,
-            can_preview=can_preview,
-        )
-        rows.append({"lesson": lesson, "open": access.open, "stars": ratings.get(lesson.pk)})
-        if lesson.is_published:
-            previous = lesson
+    rows = [
+        {"lesson": row.lesson, "open": row.access.open, "stars": row.stars}
+        for row in course_lessons(request.user, course)
+    ]
     return render(request, "courses/detail.html", {"course": course, "rows": rows})
 
 
 def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Access]:
     lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=lesson_id)
-    can_preview = request.user.has_perm("courses.view_lesson")
-    if not ((lesson.is_published and lesson.course.is_published) or can_preview):
+    if not can_see(request.user, lesson):
         raise Http404("No such lesson.")
-    previous = previous_lesson(lesson)
-    ratings: dict[int, int] = {}
-    if request.user.is_authenticated and previous is not None:
-        ratings = dict(
-            LessonProgress.objects.filter(user=request.user, lesson=previous).values_list(
-                "lesson_id", "best_rating"
-            )
-        )
-    access = lesson_access(
-        lesson,
-        previous=previous,
-        best_ratings=ratings,
-        authenticated=request.user.is_authenticated,
-        premium=is_premium(request.user),
-        can_preview=can_preview,
-    )
-    return lesson, access
+    return lesson, access_for(request.user, lesson)
 
 
 def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
@@ -139,14 +89,11 @@ def _limited(message: str, wait: int) -> JsonResponse:
 
 
 def _over_limit(who: Any, action: str) -> JsonResponse | None:
-    """Per learner (or visitor) and minute; generous for any human, the widget retries 429."""
-    limit = settings.WIDGET_RATE_LIMITS[action]
-    wait = retry_after(f"{action}:{who}", limit=limit)
-    if not wait:
-        return None
-    return _limited(
-        f"Too many requests: at most {limit} a minute. Try again in {wait_phrase(wait)}.", wait
-    )
+    try:
+        practice.check_rate(who, action)
+    except practice.Limited as exc:
+        return _limited(str(exc), exc.wait)
+    return None
 
 
 def _requester(request: HttpRequest) -> str:
@@ -181,31 +128,12 @@ def _token_error(exc: tokens.TokenError) -> JsonResponse:
 
 
 def open_sessions_over_cap(*, user: Any, guest_key: str) -> JsonResponse | None:
-    """429 when the learner (or visitor) already has PRACTICE_MAX_OPEN_SESSIONS open: started,
-    not completed, and started within the token's lifetime and renewal grace."""
-    cap = settings.PRACTICE_MAX_OPEN_SESSIONS
-    window = timedelta(seconds=tokens.lifetime() + tokens.grace())
-    since = timezone.now() - window
-    owned = (
-        PracticeSession.objects.filter(user=user)
-        if user.is_authenticated
-        else PracticeSession.objects.filter(user=None, guest_key=guest_key)
-    )
-    if not guest_key and not user.is_authenticated:
-        return None  # a first visit has no sessions
-    starts = list(
-        owned.filter(status=PracticeSession.Status.STARTED, started_at__gte=since)
-        .order_by("-started_at")
-        .values_list("started_at", flat=True)[:cap]
-    )
-    if len(starts) < cap:
-        return None
-    wait = max(1, math.ceil((starts[-1] + window - timezone.now()).total_seconds()))
-    return _limited(
-        f"You have {cap} practice sessions open at once, the most there may be: finish one "
-        f"or try again in {wait_phrase(wait)}.",
-        wait,
-    )
+    """429 when the learner (or visitor) has the most practice sessions open at once."""
+    try:
+        practice.check_open_sessions(user=user, guest_key=guest_key)
+    except practice.Limited as exc:
+        return _limited(str(exc), exc.wait)
+    return None
 
 
 @require_POST
@@ -267,16 +195,6 @@ def _csrf_refusal(request: HttpRequest) -> HttpResponseBase | None:
     return middleware.process_view(request, lambda request: HttpResponse(), (), {})
 
 
-def _pace_wait(seq: Any, token: tokens.Token) -> int:
-    """Seconds until batch `seq` is within the session's pace bound (0: it is now, or `seq`
-    is no number, which store_batch refuses)."""
-    if not isinstance(seq, int) or isinstance(seq, bool):
-        return 0
-    allowed_at = (seq - settings.PRACTICE_BATCH_BURST) / settings.PRACTICE_BATCHES_PER_SECOND
-    wait = token.started + allowed_at - time.time()
-    return math.ceil(wait) if wait > 0 else 0
-
-
 def ingest_keystrokes(request: PlainRequest, session_id: str) -> JsonResponse:
     """POST /sessions/<uuid>/keystrokes, for both Django's URLconf and the WSGI dispatcher in
     front of it (typingtrainer.wsgi). It reads only the body and the X-Practice-Token header —
@@ -303,11 +221,10 @@ def ingest_keystrokes(request: PlainRequest, session_id: str) -> JsonResponse:
     except tokens.TokenError as exc:
         return _token_error(exc)
     seq = payload.get("seq")
-    if wait := _pace_wait(seq, token):
-        return _limited(
-            f"Batch {seq} arrived faster than anyone types; send it again in {wait_phrase(wait)}.",
-            wait,
-        )
+    try:
+        practice.check_pace(seq, token)
+    except practice.Limited as exc:
+        return _limited(str(exc), exc.wait)
     try:
         created = store_batch(session=token.session, seq=seq, keys=payload.get("keys"))
     except scoring.BatchError as exc:
@@ -343,15 +260,7 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
         return _error("This account is deactivated.", 403)
     try:
         payload = _json_body(request, max_depth=COMPLETION_DEPTH)
-        try:
-            outcome = complete_session(session=session, batches=payload.get("batches"))
-        except OperationalError as exc:
-            # The database ended the connection mid-transaction (a restart, a failover): it
-            # rolled the transaction back, and completing is idempotent, so run it once more.
-            if not connection_lost(exc):
-                raise
-            connection.close()
-            outcome = complete_session(session=session, batches=payload.get("batches"))
+        outcome = practice.complete(session=session, batches=payload.get("batches"))
     except scoring.BatchError as exc:
         return _error(str(exc), 400)
     except Conflict as exc:
@@ -359,8 +268,9 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
     except Unscorable as exc:
         return _error(str(exc), 422)
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse(_result_json(outcome))
-    return render(request, "lessons/detail.html#result", _result_context(outcome))
+        return JsonResponse(practice.result_figures(outcome))
+    # The widget swaps the result card in, whoever asks.
+    return render_fragment(request, "lessons/detail.html", "result", _result_context(outcome))
 
 
 def _result_context(outcome: Outcome) -> dict[str, Any]:
@@ -372,30 +282,4 @@ def _result_context(outcome: Outcome) -> dict[str, Any]:
         "next_lesson": outcome.next_lesson,
         "next_open": outcome.next_open,
         "stars": range(1, 6),
-    }
-
-
-def _result_json(outcome: Outcome) -> dict[str, Any]:
-    session = outcome.session
-    following = outcome.next_lesson
-    return {
-        "wpm": session.wpm,
-        "raw_wpm": session.raw_wpm,
-        "accuracy": session.accuracy,
-        "errors": session.errors,
-        "rating": session.rating,
-        "flagged": session.flagged,
-        "improvement": session.improvement,
-        "achievements": [
-            {"code": a.code, "name": a.name, "description": a.description}
-            for a in outcome.achievements
-        ],
-        "next_lesson": None
-        if following is None
-        else {
-            "id": following.pk,
-            "title": following.title,
-            "url": following.get_absolute_url(),
-            "unlocked": outcome.next_open,
-        },
     }

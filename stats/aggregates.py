@@ -1,5 +1,6 @@
 """Turn a replayed session into increments of the learner's aggregates (DESIGN §5), and the rules
-read back from them: weak keys, streaks, local days. Pure: no Django, no database.
+read back from them: day summaries (mean WPM, accuracy), mean key times, weak keys, streaks.
+Pure: no database. Every figure derived from the aggregates has its formula here, once.
 
 Counting rules, per keystroke (`lessons.scoring.KeyEvent`):
 - key: every keystroke is a hit of the key that was expected; a wrong one is also an error and a
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, timedelta
 
 from lessons.scoring import KeyEvent
+from typingtrainer.zones import learner_today, local_date, time_zone
+
+__all__ = ["learner_today", "local_date", "time_zone"]  # re-exported: the learner's calendar
 
 WEAK_MIN_SAMPLES = 20
 WEAK_ERROR_PERCENT = 15
@@ -166,17 +169,49 @@ def is_weak(*, hits: int, errors: int, time_sum_ms: int, time_count: int) -> boo
     return missed or slow
 
 
-def time_zone(name: str) -> ZoneInfo:
-    """The learner's time zone, UTC when the name is unknown (it is validated on input)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+def mean_wpm(wpm_tenths_sum: int, sessions: int) -> float | None:
+    """The mean WPM of `sessions` sessions whose WPM (in tenths) add up to `wpm_tenths_sum`;
+    None without sessions. The only place the mean speed is computed."""
+    return wpm_tenths_sum / sessions / 10 if sessions else None
 
 
-def local_date(moment: datetime, zone_name: str) -> date:
-    """The calendar day `moment` (aware) falls on in the named time zone."""
-    return moment.astimezone(time_zone(zone_name)).date()
+def accuracy(keystrokes: int, errors: int) -> float | None:
+    """Percent of keystrokes that were right; None without keystrokes. The only place
+    accuracy over aggregates is computed."""
+    return 100 * (keystrokes - errors) / keystrokes if keystrokes else None
+
+
+def mean_ms(time_sum_ms: int, time_count: int) -> float | None:
+    """Mean time of a timed key or transition; None when none was timed. The SQL twin is
+    `stats.models.mean_ms_expression`."""
+    return time_sum_ms / time_count if time_count else None
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """Days of `DailyStat` added up (`DailyStatQuerySet.summary`): what the dashboard, the
+    coach, the weekly email and the API report about a span of days."""
+
+    sessions: int = 0
+    days: int = 0
+    typed_ms: int = 0
+    characters: int = 0
+    keystrokes: int = 0
+    errors: int = 0
+    best_wpm: float | None = None
+    wpm_tenths_sum: int = 0
+
+    @property
+    def mean_wpm(self) -> float | None:
+        return mean_wpm(self.wpm_tenths_sum, self.sessions)
+
+    @property
+    def accuracy(self) -> float | None:
+        return accuracy(self.keystrokes, self.errors)
+
+
+# The streak rules in plain Python: the specification `DailyStatQuerySet.streaks` (the one
+# definition the pages, the email and the achievements use) is tested against.
 
 
 def current_streak(days: Iterable[date], today: date) -> int:
@@ -239,7 +274,7 @@ class KeyFigures:
 
     @property
     def mean_ms(self) -> float | None:
-        return self.time_sum_ms / self.time_count if self.time_count else None
+        return mean_ms(self.time_sum_ms, self.time_count)
 
     @property
     def weak(self) -> bool:

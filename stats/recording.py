@@ -1,5 +1,6 @@
-"""Write a learner's aggregates: add one counted session (`record_session`, called by
-`lessons.attempts` inside the completing transaction) or recompute them all from the stored
+"""Write a learner's aggregates: add one counted session (`Recorder`, which `StatsConfig`
+registers with `lessons.hooks`: the completion sends its statements inside the completing
+transaction) or recompute them all from the stored
 keystroke batches (`rebuild_user`, behind `manage.py rebuild_stats`).
 
 Increments are upserts, `INSERT ... ON CONFLICT (...) DO UPDATE SET n = n + EXCLUDED.n`, one
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
-from lessons import scoring
+from lessons.hooks import CountedSession, Statement
 from lessons.models import KeystrokeBatch, PracticeSession
 
 from .aggregates import Deltas, local_date, session_deltas
@@ -27,43 +29,65 @@ from .models import BigramStat, DailyStat, KeyConfusion, KeyStat
 ROWS_PER_STATEMENT = 200
 
 
-def replay_stored(session: PracticeSession, batches: Sequence[Any] | None = None) -> scoring.Replay:
-    """Replay a completed session from its stored batches (all of them, in seq order)."""
-    if batches is None:
-        batches = list(session.batches.order_by("seq").values_list("keys", flat=True))
-    keys = [scoring.Keystroke(*key) for batch in batches for key in batch]
-    return scoring.replay(session.text, keys, skip_indent=session.skip_indent)
-
-
-def deltas_of(session: PracticeSession, replay: scoring.Replay, zone_name: str) -> Deltas:
-    assert session.completed_at is not None
-    assert session.wpm is not None
+def counted_deltas(session: CountedSession) -> Deltas:
+    """What the session adds; its day is the completion day in the learner's time zone."""
     return session_deltas(
-        replay.events,
-        day=local_date(session.completed_at, zone_name),
+        session.events,
+        day=local_date(session.completed_at, session.zone_name),
         wpm=session.wpm,
-        duration_ms=session.duration_ms or 0,
-        text_length=len(session.text),
+        duration_ms=session.duration_ms,
+        text_length=session.text_length,
     )
 
 
-def record_session(*, session: PracticeSession, replay: scoring.Replay | None = None) -> None:
-    """Add a counted session (completed, not flagged, with a learner) to the learner's
-    aggregates; the day is the completion day in the learner's time zone. Pass the `replay` the
-    caller already has, or None to replay the stored batches. Run it inside the transaction that
+def session_statements(session: CountedSession) -> list[Statement]:
+    """The upserts that add a counted session to the learner's aggregates, for a caller that
+    sends them together with its own (`lessons.attempts` does, in one round trip)."""
+    return statements(session.user_id, counted_deltas(session))
+
+
+def record_session(session: CountedSession) -> None:
+    """Add a counted session to the learner's aggregates now. Run it inside the transaction that
     counts the session, so the session and its statistics commit together."""
-    execute(session_statements(session=session, replay=replay))
+    execute(session_statements(session))
 
 
-def session_statements(
-    *, session: PracticeSession, replay: scoring.Replay | None = None
-) -> list[tuple[str, list[Any]]]:
-    """The statements `record_session` runs, for a caller that sends them together with its own
-    (`lessons.attempts` does, in one round trip)."""
-    assert session.user is not None, "guest sessions count once they are claimed"
-    if replay is None:
-        replay = replay_stored(session)
-    return statements(session.user.pk, deltas_of(session, replay, session.user.time_zone))
+def facts_statements(*, user_id: int, day: date, since: date) -> list[Statement]:
+    """The statistics the achievements read (see `lessons.hooks.Recorder`)."""
+    streak, params = DailyStat.objects.streak_ending_sql(user_id, day, since=since)
+    daily = connection.ops.quote_name(DailyStat._meta.db_table)
+    return [
+        (f"SELECT 'streak', NULL, {streak}", params),
+        (f"SELECT 'typed', NULL, SUM(typed_ms) FROM {daily} WHERE user_id = %s", [user_id]),
+    ]
+
+
+class Recorder:
+    """The statistics' part of a completion (`lessons.hooks`)."""
+
+    def session_statements(self, session: CountedSession) -> list[Statement]:
+        return session_statements(session)
+
+    def facts_statements(self, *, user_id: int, day: date, since: date) -> list[Statement]:
+        return facts_statements(user_id=user_id, day=day, since=since)
+
+
+recorder = Recorder()
+
+
+def counted(session: PracticeSession, replay: Any, user: Any) -> CountedSession:
+    """A stored counted session of `user` in plain values (for the rebuild)."""
+    assert session.completed_at is not None
+    assert session.wpm is not None
+    return CountedSession(
+        user_id=user.pk,
+        zone_name=user.time_zone,
+        completed_at=session.completed_at,
+        wpm=session.wpm,
+        duration_ms=session.duration_ms or 0,
+        text_length=len(session.text),
+        events=replay.events,
+    )
 
 
 def apply(user_id: int, deltas: Deltas) -> None:
@@ -71,7 +95,7 @@ def apply(user_id: int, deltas: Deltas) -> None:
     execute(statements(user_id, deltas))
 
 
-def execute(statements: list[tuple[str, list[Any]]]) -> None:
+def execute(statements: list[Statement]) -> None:
     if not statements:
         return
     with connection.cursor() as cursor:
@@ -249,7 +273,8 @@ def rebuild_user(user: Any) -> int:
     for session_id, batches in _batches_by_session(user):
         session = sessions.get(session_id)
         if session is not None:
-            total.add(deltas_of(session, replay_stored(session, batches), user.time_zone))
+            replay = session.replay(batches)
+            total.add(counted_deltas(counted(session, replay, user)))
     with transaction.atomic():
         for model in (KeyStat, KeyConfusion, BigramStat, DailyStat):
             model.objects.filter(user=user).delete()

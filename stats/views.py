@@ -9,29 +9,31 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, FloatField, Max, Sum
-from django.db.models.functions import Cast
+from django.db.models import F
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from lessons import scoring
 from lessons.models import LessonProgress, PracticeSession
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
+from typingtrainer.http import render_fragment, render_page, wants_fragment
 
 from . import charts, exports, keyboard
 from .aggregates import (
     SLOW_PAIR_MIN_SAMPLES,
     KeyFigures,
+    accuracy,
     key_deltas,
+    learner_today,
+    mean_ms,
+    mean_wpm,
     shown_key,
     time_zone,
     weak_keys,
 )
 from .models import BigramStat, DailyStat, KeyConfusion, KeyStat
-from .recording import replay_stored
 from .templatetags.stats_format import duration
 
 CHART_WINDOWS = (30, 90, 365)
@@ -60,22 +62,11 @@ class DayFigures(NamedTuple):
 
     @property
     def mean_wpm(self) -> float:
-        return self.wpm_tenths_sum / self.sessions / 10 if self.sessions else 0.0
+        return mean_wpm(self.wpm_tenths_sum, self.sessions) or 0.0
 
     @property
     def accuracy(self) -> float:
-        return 100 * (self.keystrokes - self.errors) / self.keystrokes if self.keystrokes else 0.0
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    """The whole page, or only the named fragment for an HTMX request."""
-    if request.htmx and not request.htmx.boosted:
-        return f"{template}#{name}"
-    return template
-
-
-def _today(user: Any) -> date:
-    return timezone.now().astimezone(time_zone(user.time_zone)).date()
+        return accuracy(self.keystrokes, self.errors) or 0.0
 
 
 def _first_lesson() -> Lesson | None:
@@ -90,15 +81,18 @@ def _first_lesson() -> Lesson | None:
 # --- Dashboard -----------------------------------------------------------------------------------
 
 
-def _chart_context(user: Any, today: date, window: int) -> dict[str, Any]:
-    first = today - timedelta(days=window - 1)
-    rows = [
+def _chart_rows(user: Any, today: date, window: int) -> list[DayFigures]:
+    return [
         DayFigures(*row)
         for row in DailyStat.objects.for_user(user)
-        .filter(date__gte=first)
+        .recent(today, window)
         .order_by("date")
         .values_list(*DayFigures._fields)
     ]
+
+
+def _chart_context(today: date, window: int, rows: list[DayFigures]) -> dict[str, Any]:
+    first = today - timedelta(days=window - 1)
     wpm = charts.line_chart(
         [(row.date, row.mean_wpm) for row in rows],
         first=first,
@@ -150,44 +144,37 @@ def _chart_label(what: str, values: list[float], window: int) -> str:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    today = _today(user)
+    today = learner_today(user)
     try:
         window = int(request.GET.get("days", CHART_WINDOWS[0]))
     except ValueError:
         window = CHART_WINDOWS[0]
     if window not in CHART_WINDOWS:
         window = CHART_WINDOWS[0]
-    template = _partial(request, "stats/dashboard.html", "chart")
-    if template.endswith("#chart"):
-        return render(request, template, _chart_context(user, today, window))
+    if wants_fragment(request):
+        rows = _chart_rows(user, today, window)
+        return render_fragment(
+            request, "stats/dashboard.html", "chart", _chart_context(today, window, rows)
+        )
 
     days = DailyStat.objects.for_user(user)
-    totals = days.aggregate(
-        sessions=Sum("sessions"),
-        typed_ms=Sum("typed_ms"),
-        keystrokes=Sum("keystrokes"),
-        errors=Sum("errors"),
-        best_wpm=Max("best_wpm"),
-    )
-    if not totals["sessions"]:
+    totals = days.summary()
+    if not totals.sessions:
         return render(request, "stats/dashboard.html", {"empty": True, "lesson": _first_lesson()})
-    recent = [
-        DayFigures(*row)
-        for row in days.order_by("-date").values_list(*DayFigures._fields)[:RECENT_DAYS]
-    ]
-    recent_sessions = sum(row.sessions for row in recent)
+    recent = days.last_practised(RECENT_DAYS).summary()
     current, longest = DailyStat.objects.streaks(user.pk, today)
-    today_row = recent[0] if recent and recent[0].date == today else None
+    rows = _chart_rows(user, today, window)
+    today_row = next((row for row in rows if row.date == today), None)
     today_minutes = (today_row.typed_ms if today_row else 0) // 60_000
     goal = user.daily_goal_minutes
     context = {
         "empty": False,
-        "sessions": totals["sessions"],
-        "typed_ms": totals["typed_ms"],
-        "best_wpm": totals["best_wpm"],
-        "recent_wpm": sum(row.wpm_tenths_sum for row in recent) / max(recent_sessions, 1) / 10,
-        "recent_days": len(recent),
-        "accuracy": 100 * (totals["keystrokes"] - totals["errors"]) / max(totals["keystrokes"], 1),
+        "sessions": totals.sessions,
+        "typed_ms": totals.typed_ms,
+        "best_wpm": totals.best_wpm,
+        "recent_wpm": recent.mean_wpm or 0.0,
+        "recent_days": recent.days,
+        "accuracy": totals.accuracy or 0.0,
         "lessons_completed": LessonProgress.objects.filter(user=user).count(),
         "current_streak": current,
         "longest_streak": longest,
@@ -198,25 +185,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "goal_value": min(today_minutes, goal),
         "goal_left": max(goal - today_minutes, 0),
         "weak_keys": weak_keys(KeyStat.objects.figures(user).values(), limit=6),
-        **_chart_context(user, today, window),
+        **_chart_context(today, window, rows),
     }
-    return render(request, template, context)
+    return render(request, "stats/dashboard.html", context)
 
 
 # --- Keys: heatmap, slow pairs, confusions -------------------------------------------------------
 
 
 def _slow_pairs(user: Any) -> list[dict[str, Any]]:
-    pairs = (
-        BigramStat.objects.filter(user=user, time_count__gte=SLOW_PAIR_MIN_SAMPLES)
-        .annotate(mean=Cast(F("time_sum_ms"), FloatField()) / F("time_count"))
-        .order_by("-mean", "previous", "char")[:SLOW_PAIRS_SHOWN]
+    pairs = BigramStat.objects.for_user(user).slowest(
+        SLOW_PAIRS_SHOWN, min_samples=SLOW_PAIR_MIN_SAMPLES
     )
     return [
         {
             "previous": shown_key(pair.previous),
             "char": shown_key(pair.char),
-            "mean_ms": pair.mean,
+            "mean_ms": pair.mean_ms,
             "count": pair.time_count,
             "error_rate": 100 * pair.errors / pair.count if pair.count else 0,
         }
@@ -258,9 +243,8 @@ def keys(request: HttpRequest) -> HttpResponse:
         "has_data": bool(figures),
         "lesson": None if figures else _first_lesson(),
     }
-    template = _partial(request, "stats/keys.html", "heatmap")
-    if template.endswith("#heatmap"):
-        return render(request, template, context)
+    if wants_fragment(request):
+        return render_fragment(request, "stats/keys.html", "heatmap", context)
     context.update(
         {
             "slow_pairs": _slow_pairs(user),
@@ -269,7 +253,7 @@ def keys(request: HttpRequest) -> HttpResponse:
             "slow_pair_min": SLOW_PAIR_MIN_SAMPLES,
         }
     )
-    return render(request, template, context)
+    return render(request, "stats/keys.html", context)
 
 
 # --- History and one session ---------------------------------------------------------------------
@@ -377,7 +361,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "next_url": link(page=page.next_page_number()) if page.has_next() else "",
         "stars": range(1, 6),
     }
-    return render(request, _partial(request, "stats/history.html", "results"), context)
+    return render_page(request, "stats/history.html", context, fragment="results")
 
 
 @login_required
@@ -388,7 +372,7 @@ def session_detail(request: HttpRequest, session_id: Any) -> HttpResponse:
         user=request.user,
     )
     try:
-        replay = replay_stored(session)
+        replay = session.replay()
     except scoring.ReplayError as exc:  # stored keystrokes always replay; never show a 500
         raise Http404("This session's keystrokes cannot be replayed.") from exc
     deltas = key_deltas(replay.events)
@@ -405,7 +389,7 @@ def session_detail(request: HttpRequest, session_id: Any) -> HttpResponse:
     layout = LAYOUTS.get(request.user.keyboard_layout, LAYOUTS["qwerty"])
     pairs = sorted(
         (
-            (pair, bigram.time_sum_ms / bigram.time_count, bigram.time_count)
+            (pair, mean_ms(bigram.time_sum_ms, bigram.time_count) or 0.0, bigram.time_count)
             for pair, bigram in deltas.bigrams.items()
             if bigram.time_count >= 2
         ),

@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from typingtrainer.models import User
 
-from .aggregates import KeyFigures, time_zone, weak_keys, week_start
+from .aggregates import KeyFigures, learner_today, time_zone, weak_keys, week_start
 from .models import DailyStat, KeyStat, WeeklyEmail
 
 log = logging.getLogger(__name__)
@@ -66,31 +66,26 @@ def due_learners(now: datetime) -> QuerySet[User]:
     return wanting.filter(time_zone__in=due_zones).filter(Exists(verified)).order_by("pk")
 
 
-def _mean_wpm(days: QuerySet[DailyStat]) -> float | None:
-    totals = days.aggregate(sessions=Sum("sessions"), tenths=Sum("wpm_tenths_sum"))
-    if not totals["sessions"]:
-        return None
-    return round(totals["tenths"] / totals["sessions"] / 10, 1)
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def week_summary(user: User, *, today: date) -> WeekSummary:
     """The seven days before this week's Monday, compared with the seven before those."""
     monday = week_start(today)
     first, last = monday - timedelta(days=7), monday - timedelta(days=1)
-    days = DailyStat.objects.filter(user=user, date__range=(first, last))
-    totals = days.aggregate(sessions=Sum("sessions"), typed_ms=Sum("typed_ms"))
-    earlier = DailyStat.objects.filter(
-        user=user, date__range=(first - timedelta(days=7), last - timedelta(days=7))
-    )
+    days = DailyStat.objects.for_user(user)
+    week = days.summary(since=first, until=last)
+    earlier = days.summary(since=first - timedelta(days=7), until=last - timedelta(days=7))
     return WeekSummary(
         first_day=first,
         last_day=last,
-        minutes=round((totals["typed_ms"] or 0) / 60_000),
-        sessions=totals["sessions"] or 0,
-        days_practised=days.count(),
-        mean_wpm=_mean_wpm(days),
-        previous_mean_wpm=_mean_wpm(earlier),
-        best_wpm=max(days.values_list("best_wpm", flat=True), default=None),
+        minutes=round(week.typed_ms / 60_000),
+        sessions=week.sessions,
+        days_practised=week.days,
+        mean_wpm=_rounded(week.mean_wpm),
+        previous_mean_wpm=_rounded(earlier.mean_wpm),
+        best_wpm=week.best_wpm,
         streak=DailyStat.objects.streaks(user.pk, today)[0],
         weak_keys=weak_keys(KeyStat.objects.figures(user).values(), limit=WEAK_KEYS_SHOWN),
     )
@@ -99,7 +94,7 @@ def week_summary(user: User, *, today: date) -> WeekSummary:
 def send_weekly_email(user: User, *, now: datetime) -> bool:
     """Send this week's email unless it was sent already or there is nothing to report (no
     practice in the last two weeks). True when an email went out."""
-    today = now.astimezone(time_zone(user.time_zone)).date()
+    today = learner_today(user, now)
     summary = week_summary(user, today=today)
     if summary.sessions == 0 and summary.previous_mean_wpm is None:
         return False

@@ -1,5 +1,6 @@
-"""The HTTP edge: request types for type checking, who sent a request (behind proxies too), and
-what a JSON body may look like before it is parsed."""
+"""The HTTP edge: request types for type checking, which part of a page an HTMX request gets,
+who sent a request (behind proxies too), and what a JSON body may look like before it is
+parsed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -25,6 +27,42 @@ class LearnerHttpRequest(HtmxHttpRequest):
     """A request to a @login_required view: the user is a logged-in learner."""
 
     user: User
+
+
+# --- Whole page or fragment ---------------------------------------------------------------------
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """An HTMX request swaps a part of the page (a boosted link wants the whole page)."""
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.boosted
+
+
+def render_fragment(
+    request: HttpRequest,
+    template: str,
+    fragment: str,
+    context: dict[str, Any],
+    *,
+    status: int | None = None,
+) -> HttpResponse:
+    """Only the named partial (django-template-partials' `template#fragment`) of `template`."""
+    return render(request, f"{template}#{fragment}", context, status=status)
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    fragment: str,
+    status: int | None = None,
+) -> HttpResponse:
+    """The whole page, or only its `fragment` when an HTMX request swaps that part in: the one
+    way every view with a fragment chooses."""
+    if wants_fragment(request):
+        return render_fragment(request, template, fragment, context, status=status)
+    return render(request, template, context, status=status)
 
 
 # --- Who sent the request ------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def test_an_expired_access_token_is_refused_and_refreshing_gives_a_working_one(l
     assert expired.status_code == 401
     assert "expired" in error_of(expired)["message"]
 
+    settings.HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = 300
     refreshed = _refresh(tokens.refresh)
     assert refreshed.status_code == 200, refreshed.content
     fresh = refreshed.json()["data"]["access_token"]

@@ -16,7 +16,6 @@ from lessons import scoring
 from lessons.keypack import pack
 from lessons.models import KeystrokeBatch, PracticeSession
 from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat
-from stats.recording import replay_stored
 from stats.tests.conftest import aggregates_of
 
 from .conftest import play, typed_keys
@@ -113,7 +112,7 @@ def test_the_old_and_new_storage_formats_replay_identically(client, course):
     assert aggregates_of(learner) == recorded
     rescored = []
     for session in PracticeSession.objects.order_by("started_at"):
-        result = scoring.score(replay_stored(session), target_wpm=session.target_wpm)
+        result = scoring.score(session.replay(), target_wpm=session.target_wpm)
         rescored.append(
             (
                 result.wpm,
