@@ -4,11 +4,13 @@ Reads the statistics' aggregates (never a learner's raw history), so each is bou
 from __future__ import annotations
 
 import logging
+import math
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
@@ -25,6 +27,9 @@ from .models import ChatMessage, Exercise, Report
 log = logging.getLogger(__name__)
 
 FREE_EXERCISES_PER_DAY = 3
+MAX_QUESTION = 1000
+"""Characters of a chat question (after trimming)."""
+CHAT_IS_PREMIUM = "Chat with the coach is part of Premium."
 RECENT_DAYS = 15
 """The coach's "recent": today and the two weeks before, in the learner's time zone."""
 SLOW_PAIRS_READ = 10
@@ -87,6 +92,30 @@ def current_findings(user: Any) -> list[Finding]:
     return findings(snapshot_for(user), LAYOUTS[user.keyboard_layout])
 
 
+def latest_report(user: Any) -> Report | None:
+    return Report.objects.filter(user=user).order_by("-created_at").first()
+
+
+def recommendations(user: Any) -> tuple[Report | None, list[Finding]]:
+    """What the coach page recommends: the latest report's findings, or (before the first
+    report) the findings of the learner's aggregates as they stand."""
+    report = latest_report(user)
+    return report, report.finding_list() if report else current_findings(user)
+
+
+def requested_focus(user: Any, keys: str, pairs: str) -> Finding | None:
+    """The keys and pairs (space-separated) a "Practise this" asked for, if they are typeable
+    on the learner's layout: at most five keys and three pairs."""
+    typeable = LAYOUTS[user.keyboard_layout].typeable
+    wanted_keys = tuple(ch for ch in keys[:5] if ch in typeable)
+    wanted_pairs = tuple(
+        pair for pair in pairs.split()[:3] if len(pair) == 2 and all(ch in typeable for ch in pair)
+    )
+    if not wanted_keys and not wanted_pairs:
+        return None
+    return Finding("practice", "", 0, focus_keys=wanted_keys, focus_bigrams=wanted_pairs)
+
+
 def analyze(session: PracticeSession) -> Report | None:
     """The report for a completed session, made once: None if it exists or does not count."""
     user = session.user
@@ -129,6 +158,19 @@ def exercises_left_today(user: Any) -> int | None:
         return None
     made = Exercise.objects.filter(user=user, created_at__gte=today_started(user)).count()
     return max(0, FREE_EXERCISES_PER_DAY - made)
+
+
+def seconds_until_allowance(user: Any) -> int:
+    """Until the daily allowance starts again (its day begins at midnight where the learner
+    lives)."""
+    tomorrow = learner_day_start(user, learner_today(user) + timedelta(days=1))
+    return max(1, math.ceil((tomorrow - timezone.now()).total_seconds()))
+
+
+def exercise_target_wpm(user: Any) -> int:
+    """The pace an exercise is typed against: a little above the learner's recent speed."""
+    recent = snapshot_for(user).recent_wpm or 25
+    return max(10, round(recent * 1.1))
 
 
 def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:

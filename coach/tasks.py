@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
@@ -85,3 +86,22 @@ def sweep_unqueued_sessions() -> int:
             REQUEUE_AFTER.total_seconds(),
         )
     return len(pending)
+
+
+def request_analysis(user: Any) -> Report | PracticeSession | None:
+    """What the coach page shows after a session, on request: the report of the learner's
+    latest counted session if it is written; else that session, with its analysis queued
+    again when the queued one looks lost (as the sweep would); None before any session."""
+    latest = PracticeSession.objects.counted().filter(user=user).order_by("-completed_at").first()
+    if latest is None:
+        return None
+    report = Report.objects.filter(session=latest).first()
+    if report is not None:
+        return report
+    queued_at = latest.analysis_queued_at
+    if queued_at is None or queued_at < timezone.now() - REQUEUE_AFTER:
+        queue_analysis(latest.pk)
+        latest.refresh_from_db(fields=["analysis_queued_at"])
+        # An eager worker (tests, a broker-less setup) has written it already.
+        report = Report.objects.filter(session=latest).first()
+    return report or latest

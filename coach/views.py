@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import math
-from datetime import timedelta
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.entitlements import is_premium
@@ -17,31 +12,30 @@ from courses.layouts import LAYOUTS
 from lessons import tokens
 from lessons.attempts import start_session
 from lessons.views import open_sessions_over_cap
-from stats.aggregates import learner_today
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
 from typingtrainer.http import render_fragment, wants_fragment
 from typingtrainer.ratelimit import retry_after, wait_phrase
-from typingtrainer.zones import learner_day_start
 
 from . import llm
 from .analysis import Finding
 from .coaching import (
+    CHAT_IS_PREMIUM,
+    MAX_QUESTION,
     LimitReached,
     ask,
-    current_findings,
+    exercise_target_wpm,
     exercises_left_today,
     make_exercise,
-    snapshot_for,
+    recommendations,
+    requested_focus,
+    seconds_until_allowance,
 )
-from .models import ChatMessage, Exercise, Report
-
-MAX_QUESTION = 1000
+from .models import ChatMessage, Exercise
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    report = Report.objects.filter(user=request.user).order_by("-created_at").first()
-    found = report.finding_list() if report else current_findings(request.user)
+    report, found = recommendations(request.user)
     return render(
         request,
         "coach/home.html",
@@ -59,16 +53,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _requested_focus(request: HttpRequest) -> Finding | None:
     """The keys a "Practise this" button asked for, if they are typeable on the layout."""
-    typeable = LAYOUTS[request.user.keyboard_layout].typeable
-    keys = tuple(ch for ch in request.POST.get("keys", "")[:5] if ch in typeable)
-    pairs = tuple(
-        pair
-        for pair in request.POST.get("pairs", "").split()[:3]
-        if len(pair) == 2 and all(ch in typeable for ch in pair)
+    return requested_focus(
+        request.user, request.POST.get("keys", ""), request.POST.get("pairs", "")
     )
-    if not keys and not pairs:
-        return None
-    return Finding("practice", "", 0, focus_keys=keys, focus_bigrams=pairs)
 
 
 @login_required
@@ -81,7 +68,7 @@ def new_exercise(request: HttpRequest) -> HttpResponse:
     try:
         exercise = make_exercise(user=request.user, finding=_requested_focus(request))
     except LimitReached as exc:
-        return _refused(request, str(exc), _seconds_to_tomorrow(request.user))
+        return _refused(request, str(exc), seconds_until_allowance(request.user))
     return redirect("coach:exercise", exercise.pk)
 
 
@@ -97,14 +84,6 @@ def _refused(request: HttpRequest, error: str, wait: int) -> HttpResponse:
         return redirect("coach:home")
     response["Retry-After"] = str(wait)
     return response
-
-
-def _seconds_to_tomorrow(user: Any) -> int:
-    """Until the daily allowance starts again (its day begins at midnight where the learner
-    lives)."""
-    now = timezone.now()
-    tomorrow = learner_day_start(user, learner_today(user) + timedelta(days=1))
-    return max(1, math.ceil((tomorrow - now).total_seconds()))
 
 
 @login_required
@@ -126,12 +105,11 @@ def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"error": "No such exercise."}, status=404)
     if capped := open_sessions_over_cap(user=request.user, guest_key=""):
         return capped
-    recent = snapshot_for(request.user).recent_wpm or 25
     session = start_session(
         lesson=None,
         user=request.user,
         text=exercise.text,
-        target_wpm=max(10, round(recent * 1.1)),
+        target_wpm=exercise_target_wpm(request.user),
     )
     return JsonResponse({"session": str(session.pk), **tokens.grant(session)}, status=201)
 
@@ -142,7 +120,7 @@ def chat(request: HttpRequest) -> HttpResponse:
     status, error, wait = 200, "", 0
     question = request.POST.get("question", "").strip()
     if not is_premium(request.user):
-        status, error = 403, "Chat with the coach is part of Premium."
+        status, error = 403, CHAT_IS_PREMIUM
     elif not question:
         status, error = 400, "Type a question first."
     elif len(question) > MAX_QUESTION:

@@ -3,20 +3,20 @@ sessions), so the number and cost of queries stays flat however long the history
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, NamedTuple
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from lessons import scoring
-from lessons.models import LessonProgress, PracticeSession
+from lessons.models import PracticeSession
 from typingtrainer.http import LearnerHttpRequest as HttpRequest
 from typingtrainer.http import render_fragment, render_page, wants_fragment
 
@@ -24,49 +24,29 @@ from . import charts, exports, keyboard
 from .aggregates import (
     SLOW_PAIR_MIN_SAMPLES,
     KeyFigures,
-    accuracy,
     key_deltas,
     learner_today,
     mean_ms,
-    mean_wpm,
     shown_key,
-    time_zone,
     weak_keys,
 )
-from .models import BigramStat, DailyStat, KeyConfusion, KeyStat
+from .figures import (
+    CHART_WINDOWS,
+    CONFUSIONS_SHOWN,
+    HISTORY_SORTS,
+    SLOW_PAIRS_SHOWN,
+    DayFigures,
+    confusions,
+    day_rows,
+    history_sessions,
+    overview,
+    ranked_keys,
+    slow_pairs,
+)
+from .models import KeyStat
 from .templatetags.stats_format import duration
 
-CHART_WINDOWS = (30, 90, 365)
-RECENT_DAYS = 7
 HISTORY_PAGE_SIZE = 20
-SLOW_PAIRS_SHOWN = 10
-CONFUSIONS_SHOWN = 8
-HISTORY_SORTS = {
-    "date": "completed_at",
-    "wpm": "wpm",
-    "accuracy": "accuracy",
-    "stars": "rating",
-}
-
-
-class DayFigures(NamedTuple):
-    """One day of DailyStat, read as a plain row (a year of days stays cheap to read)."""
-
-    date: date
-    sessions: int
-    typed_ms: int
-    keystrokes: int
-    errors: int
-    best_wpm: float
-    wpm_tenths_sum: int
-
-    @property
-    def mean_wpm(self) -> float:
-        return mean_wpm(self.wpm_tenths_sum, self.sessions) or 0.0
-
-    @property
-    def accuracy(self) -> float:
-        return accuracy(self.keystrokes, self.errors) or 0.0
 
 
 def _first_lesson() -> Lesson | None:
@@ -79,16 +59,6 @@ def _first_lesson() -> Lesson | None:
 
 
 # --- Dashboard -----------------------------------------------------------------------------------
-
-
-def _chart_rows(user: Any, today: date, window: int) -> list[DayFigures]:
-    return [
-        DayFigures(*row)
-        for row in DailyStat.objects.for_user(user)
-        .recent(today, window)
-        .order_by("date")
-        .values_list(*DayFigures._fields)
-    ]
 
 
 def _chart_context(today: date, window: int, rows: list[DayFigures]) -> dict[str, Any]:
@@ -152,38 +122,33 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if window not in CHART_WINDOWS:
         window = CHART_WINDOWS[0]
     if wants_fragment(request):
-        rows = _chart_rows(user, today, window)
+        rows = day_rows(user, today, window)
         return render_fragment(
             request, "stats/dashboard.html", "chart", _chart_context(today, window, rows)
         )
 
-    days = DailyStat.objects.for_user(user)
-    totals = days.summary()
+    figures = overview(user, today, chart_days=window)
+    totals = figures.totals
     if not totals.sessions:
         return render(request, "stats/dashboard.html", {"empty": True, "lesson": _first_lesson()})
-    recent = days.last_practised(RECENT_DAYS).summary()
-    current, longest = DailyStat.objects.streaks(user.pk, today)
-    rows = _chart_rows(user, today, window)
-    today_row = next((row for row in rows if row.date == today), None)
-    today_minutes = (today_row.typed_ms if today_row else 0) // 60_000
-    goal = user.daily_goal_minutes
+    rows = list(figures.rows)
     context = {
         "empty": False,
         "sessions": totals.sessions,
         "typed_ms": totals.typed_ms,
         "best_wpm": totals.best_wpm,
-        "recent_wpm": recent.mean_wpm or 0.0,
-        "recent_days": recent.days,
+        "recent_wpm": figures.recent.mean_wpm or 0.0,
+        "recent_days": figures.recent.days,
         "accuracy": totals.accuracy or 0.0,
-        "lessons_completed": LessonProgress.objects.filter(user=user).count(),
-        "current_streak": current,
-        "longest_streak": longest,
-        "practised_today": today_row is not None,
-        "today_minutes": today_minutes,
-        "goal_minutes": goal,
-        "goal_met": today_minutes >= goal,
-        "goal_value": min(today_minutes, goal),
-        "goal_left": max(goal - today_minutes, 0),
+        "lessons_completed": figures.lessons_completed,
+        "current_streak": figures.current_streak,
+        "longest_streak": figures.longest_streak,
+        "practised_today": figures.practised_today,
+        "today_minutes": figures.today_minutes,
+        "goal_minutes": figures.goal_minutes,
+        "goal_met": figures.goal_met,
+        "goal_value": figures.goal_value,
+        "goal_left": figures.goal_left,
         "weak_keys": weak_keys(KeyStat.objects.figures(user).values(), limit=6),
         **_chart_context(today, window, rows),
     }
@@ -194,37 +159,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _slow_pairs(user: Any) -> list[dict[str, Any]]:
-    pairs = BigramStat.objects.for_user(user).slowest(
-        SLOW_PAIRS_SHOWN, min_samples=SLOW_PAIR_MIN_SAMPLES
-    )
     return [
-        {
-            "previous": shown_key(pair.previous),
-            "char": shown_key(pair.char),
-            "mean_ms": pair.mean_ms,
-            "count": pair.time_count,
-            "error_rate": 100 * pair.errors / pair.count if pair.count else 0,
-        }
-        for pair in pairs
+        {**asdict(pair), "previous": shown_key(pair.previous), "char": shown_key(pair.char)}
+        for pair in slow_pairs(user, SLOW_PAIRS_SHOWN, min_samples=SLOW_PAIR_MIN_SAMPLES)
     ]
 
 
 def _confusions(user: Any, figures: dict[str, KeyFigures]) -> list[dict[str, Any]]:
-    rows = KeyConfusion.objects.filter(user=user).order_by("-count", "expected", "typed")[
-        :CONFUSIONS_SHOWN
+    return [
+        {**asdict(row), "expected": shown_key(row.expected), "typed": shown_key(row.typed)}
+        for row in confusions(user, figures, CONFUSIONS_SHOWN)
     ]
-    found = []
-    for row in rows:
-        hits = figures[row.expected].hits if row.expected in figures else 0
-        found.append(
-            {
-                "expected": shown_key(row.expected),
-                "typed": shown_key(row.typed),
-                "count": row.count,
-                "percent": 100 * row.count / hits if hits else 0,
-            }
-        )
-    return found
 
 
 def _metric(request: HttpRequest) -> keyboard.Metric:
@@ -249,7 +194,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         {
             "slow_pairs": _slow_pairs(user),
             "confusions": _confusions(user, figures),
-            "key_rows": sorted(figures.values(), key=lambda f: (-f.weak, -f.severity, f.char)),
+            "key_rows": ranked_keys(figures.values()),
             "slow_pair_min": SLOW_PAIR_MIN_SAMPLES,
         }
     )
@@ -271,47 +216,17 @@ def _parse_day(value: str, label: str) -> tuple[date | None, str]:
         return None, f"“{shown}” is not a date (like 2025-01-31), so “{label}” was left out."
 
 
-def _start_of(day: date, zone: tzinfo, *, days_later: int = 0) -> datetime | None:
-    """When `day` (plus `days_later`) begins in `zone`, or None when that instant lies beyond
-    what a datetime holds (around 0001-01-01 and 9999-12-31). No session lies out there, so no
-    bound is the same filter."""
-    try:
-        return datetime.combine(day + timedelta(days=days_later), time.min, zone).astimezone(UTC)
-    except OverflowError:
-        return None
-
-
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     user = request.user
-    zone = time_zone(user.time_zone)
-    sessions = (
-        PracticeSession.objects.for_user(user)
-        .completed()
-        .select_related("lesson__course")
-        .defer("text", "lesson__text", "lesson__course__description")
-    )
     course_slug = request.GET.get("course", "")
-    if course_slug:
-        sessions = sessions.filter(lesson__course__slug=course_slug)
     since, since_notice = _parse_day(request.GET.get("from", ""), "From")
     until, until_notice = _parse_day(request.GET.get("to", ""), "To")
-    if since and (start := _start_of(since, zone)):
-        sessions = sessions.filter(completed_at__gte=start)
-    if until and (end := _start_of(until, zone, days_later=1)):
-        sessions = sessions.filter(completed_at__lt=end)
     sort = request.GET.get("sort", "-date")
-    field = HISTORY_SORTS.get(sort.lstrip("-"))
-    if field is None:
-        sort, field = "-date", "completed_at"
+    if sort.lstrip("-") not in HISTORY_SORTS:
+        sort = "-date"
     descending = sort.startswith("-")
-    if field == "completed_at":  # never empty on a completed session; the index has it in order
-        sessions = sessions.order_by("-completed_at" if descending else "completed_at")
-    else:
-        sessions = sessions.order_by(
-            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
-            "-completed_at",
-        )
+    sessions = history_sessions(user, course_slug=course_slug, since=since, until=until, sort=sort)
     page = Paginator(sessions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = {
         key: value
