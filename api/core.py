@@ -19,6 +19,7 @@ from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.throttling import BaseThrottle
@@ -229,8 +230,11 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(request, 500, "server_error", "Something went wrong on our side.")
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
-    """Any other path under /api/: the API's 404, not the site's HTML page."""
+    """Any other path under /api/: the API's 404, not the site's HTML page. CSRF-exempt as the
+    API's own views are: else a POST to, say, /lessons/-1/start (no route takes a negative id)
+    got the CSRF failure page, a 403 in HTML."""
     return error_response(request, 404, "not_found", f"No endpoint at {request.path}.")
 
 

@@ -83,3 +83,13 @@ def test_only_delete_users_me_gets_the_throwaway_token(tmp_path: Path):
     assert tokens[("GET", path)] == "Bearer learner"
     assert tokens[("PUT", path)] == "Bearer learner"
     assert tokens[("GET", "/api/v1/auth/me")] == "Bearer learner"
+
+
+def test_a_post_no_endpoint_matches_is_the_json_404_not_the_csrf_page():
+    # No route takes a negative id; the fuzzer got Django's CSRF failure page here, in HTML.
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/v1/lessons/-1/start", headers={"Authorization": "Bearer x"}
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["error"]["code"] == "not_found"
