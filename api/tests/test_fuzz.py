@@ -10,9 +10,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from django.test import Client
 
 from api.fuzz import DELETE_ME, schemathesis_config
+
+from .conftest import error_of, log_in
 
 
 def test_the_document_declares_bearer_tokens_as_http_bearer():
@@ -93,3 +96,25 @@ def test_a_post_no_endpoint_matches_is_the_json_404_not_the_csrf_page():
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_a_400_every_operation_declares(learner):
+    document = Client().get("/api/v1/openapi.json").json()
+    undeclared = [
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "400" not in operation["responses"]
+    ]
+    assert undeclared == []
+
+    # The fuzzer's body: a byte that is no UTF-8 (ninja: "Cannot parse request body").
+    response = Client().post(
+        "/api/v1/lessons/1/keystrokes",
+        b"\xff{",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {log_in(learner.email).access}"},
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "bad_request"
