@@ -11,21 +11,23 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from allauth.headless.contrib.ninja.security import JWTTokenAuth
 from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 from django.conf import settings
-from django.db import DatabaseError
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError, DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.parser import Parser
 from ninja.throttling import BaseThrottle
 from pydantic import Field
 
-from typingtrainer.http import client_ip
+from typingtrainer.http import BadJson, client_ip, parse_json
 from typingtrainer.ratelimit import retry_after
 
 from .routers.auth import AUTH_ENDPOINTS
@@ -80,6 +82,42 @@ def error_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+# --- Request bodies ------------------------------------------------------------------------------
+
+# No request of the API nests deeper than a batch's keys (an object of arrays of arrays).
+BODY_DEPTH = 8
+
+
+class BodyParser(Parser):
+    """JSON bodies as the widget's are read: depth-bounded before parsing, and refused when a
+    string holds NUL, which PostgreSQL cannot store (the site's middleware catches raw NUL bytes;
+    JSON spells it `\\u0000`)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            data = parse_json(request.body, max_depth=BODY_DEPTH)
+        except BadJson as exc:
+            refusal = str(exc)
+        else:
+            if not _holds_nul(data):
+                return cast(dict[str, Any], data)
+            refusal = "A value holds a NUL character (\\u0000); nothing accepts one."
+        # ninja turns any parser exception into a 400 "Cannot parse request body"; the handler
+        # of that 400 reads the reason from here.
+        request.body_refusal = refusal  # type: ignore[attr-defined]
+        raise ValueError(refusal)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 # --- Authentication ------------------------------------------------------------------------------
@@ -167,6 +205,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=bearer,
     throttle=TokenThrottle(),
+    parser=BodyParser(),
 )
 
 
@@ -183,8 +222,10 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
         location: Sequence[Any] = error.get("loc", ())
-        # ninja's locations start with where the value came from: body, query, path.
-        name = ".".join(str(part) for part in location[1:]) or "body"
+        # ninja's locations start with where the value came from (body, query, path), then, for a
+        # body, the view's parameter name: neither is a field the client sent.
+        name = ".".join(str(part) for part in location[2 if location[:1] == ("body",) else 1 :])
+        name = name or str(location[0] if location else "body")
         fields.setdefault(name, []).append(str(error.get("msg", "Not valid.")))
     return error_response(request, 422, "invalid", "Some values are not valid.", fields)
 
@@ -204,12 +245,32 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
+    if status == 400 and hasattr(request, "body_refusal"):
+        return error_response(request, 400, "bad_json", request.body_refusal)
     return error_response(request, status, STATUS_CODES.get(status, "error"), str(exc))
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(request, 413, "too_large", f"The body is over {limit} bytes.")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return error_response(request, 400, "bad_request", "The request is malformed.")
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # A value the schema let through but the database cannot store (out of range, say).
+    logger.warning("api: value refused by the database on %s: %s", request.path, exc)
+    return error_response(request, 400, "bad_request", "A value is out of range.")
 
 
 @api.exception_handler(DatabaseError)

@@ -90,6 +90,9 @@ class RejectNulMiddleware:
             }
         if where := _nul_in(request):
             message = f"The request has a NUL character (%00) in its {where}; nothing accepts one."
+            if request.path_info.startswith("/api/"):  # the API's one error shape
+                error = {"code": "bad_request", "message": message, "fields": {}}
+                return JsonResponse({"error": error}, status=400)
             wants_json = "json" in (request.content_type or "") + request.headers.get("Accept", "")
             if wants_json:
                 return JsonResponse({"error": message}, status=400)
@@ -104,9 +107,12 @@ def _nul_in(request: HttpRequest) -> str:
     query = request.META.get("QUERY_STRING", "")
     if "%00" in query or "\x00" in query:
         return "query string"
-    if request.method != "POST":
+    if request.method not in ("POST", "PUT", "PATCH"):
         return ""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
         # Field names and values; uploaded files may hold any bytes.
         fields = request.POST.lists()
         if any("\x00" in key or any("\x00" in v for v in values) for key, values in fields):

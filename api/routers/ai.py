@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
-from pydantic import Field, StringConstraints
+from ninja import Path, Router, Schema, Status
+from pydantic import Field, StringConstraints, field_validator
 
 from billing.entitlements import is_premium
 from coach import llm
@@ -201,6 +201,9 @@ class ExerciseStartOut(Schema):
     target_wpm: int
 
 
+ExerciseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
 def _limited(message: str, wait: int, *, code: str = "rate_limited") -> ApiError:
     return ApiError(429, message, code=code, headers={"Retry-After": str(wait)})
 
@@ -237,10 +240,10 @@ def generate_exercise(request: HttpRequest, body: ExerciseIn) -> Status[Exercise
 
 @router.get(
     "/exercises/{exercise_id}",
-    response={200: ExerciseOut, 404: ErrorOut, **AUTH_ERRORS},
+    response={200: ExerciseOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="One of the learner's exercises",
 )
-def get_exercise(request: LearnerHttpRequest, exercise_id: int) -> ExerciseOut:
+def get_exercise(request: LearnerHttpRequest, exercise_id: ExerciseId) -> ExerciseOut:
     return ExerciseOut.of(_own_exercise(request, exercise_id))
 
 
@@ -253,12 +256,14 @@ def _own_exercise(request: LearnerHttpRequest, exercise_id: int) -> Exercise:
 
 @router.post(
     "/exercises/{exercise_id}/start",
-    response={201: ExerciseStartOut, 404: ErrorOut, **AUTH_ERRORS},
+    response={201: ExerciseStartOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="Start practising an exercise",
 )
-def start_exercise(request: LearnerHttpRequest, exercise_id: int) -> Status[ExerciseStartOut]:
-    """A practice session of the exercise, as the exercise page's widget starts it; send its
-    keystrokes and complete it with the practice token as for a lesson."""
+def start_exercise(
+    request: LearnerHttpRequest, exercise_id: ExerciseId
+) -> Status[ExerciseStartOut]:
+    """A practice session of the exercise, as the exercise page's widget starts it: its id,
+    practice token and text, typed against a pace a little above the learner's recent speed."""
     exercise = _own_exercise(request, exercise_id)
     if capped := open_sessions_over_cap(user=request.user, guest_key=""):
         raise _refusal(capped)
@@ -298,6 +303,13 @@ Question = Annotated[
 
 class ChatIn(Schema):
     question: Question
+
+    @field_validator("question")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("A question cannot contain NUL characters.")
+        return value
 
 
 class ChatOut(Schema):

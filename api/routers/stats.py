@@ -159,7 +159,9 @@ assert sorted(SORTS) == sorted(Sort.__args__)  # type: ignore[attr-defined]  # o
 
 
 class HistoryQuery(PageQuery):
-    course: str | None = Field(None, max_length=100, description="A course's id or slug.")
+    course: str | None = Field(
+        None, max_length=100, pattern=r"^[-\w]+$", description="A course's id or slug."
+    )
     since: date | None = Field(
         None, alias="from", description="First day (the learner's time zone), included."
     )

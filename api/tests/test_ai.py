@@ -305,3 +305,15 @@ def test_anonymous_is_401(anonymous_api: ApiClient, method, path):
     response = getattr(anonymous_api, method)(path)
     assert response.status_code == 401
     assert error_of(response)["code"] == "not_authenticated"
+
+
+def test_a_question_with_a_nul_character_is_422_not_a_server_error(premium_api):
+    response = premium_api.post("/api/v1/ai/chat", {"question": "why\x00"})
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == ["body.question"]
+
+
+@pytest.mark.parametrize("exercise_id", ["0", "x", str(2**63)])
+def test_an_exercise_id_that_cannot_be_one_is_422(api, exercise_id):
+    assert api.get(f"/api/v1/ai/exercises/{exercise_id}").status_code == 422
+    assert api.post(f"/api/v1/ai/exercises/{exercise_id}/start").status_code == 422

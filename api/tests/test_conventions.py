@@ -91,3 +91,44 @@ def test_cors_refuses_other_origins_and_leaves_the_site_alone(settings):
     )
     site = Client().get("/", headers={"Origin": "https://app.example.com"})
     assert "Access-Control-Allow-Origin" not in site
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"{not json", "must be JSON"),
+        (b"[" * 50 + b"]" * 50, "more than"),
+        (b'{"session_id": "a\\u0000b"}', "NUL"),
+        (b"\xff\xfe", "UTF-8"),
+    ],
+)
+def test_a_body_that_is_not_acceptable_json_is_a_400_that_says_why(api, body, says):
+    response = api.client.post(
+        "/api/v1/lessons/1/complete",
+        body,
+        content_type="application/json",
+        headers=api._headers(None),
+    )
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "bad_json"
+    assert says in error["message"]
+
+
+def test_a_raw_nul_anywhere_is_a_400_in_the_api_s_shape(api):
+    response = api.get("/api/v1/courses", {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "NUL" in error_of(response)["message"]
+
+
+def test_a_body_over_the_limit_is_a_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post("/api/v1/lessons/1/keystrokes", {"padding": "x" * 2000})
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "too_large"
+
+
+def test_validation_errors_name_the_field_the_client_sent(api):
+    response = api.post("/api/v1/lessons/1/keystrokes", {"session_id": "x", "seq": "lots"})
+    assert response.status_code == 422
+    assert {"session_id", "seq", "keys"} <= set(error_of(response)["fields"])

@@ -7,7 +7,11 @@ import os
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the flush leaves content types as the later transactional tests expect.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

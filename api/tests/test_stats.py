@@ -248,6 +248,7 @@ def test_history_dates_are_whole_days_in_the_learners_time_zone(course):
         ({"page": 0}, "page"),
         ({"page_size": 101}, "page_size"),
         ({"course": "x" * 101}, "course"),
+        ({"course": "a b"}, "course"),
     ],
 )
 def test_history_refuses_bad_filters_with_422(api, params, field):
