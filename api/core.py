@@ -134,9 +134,6 @@ class BearerAuth(JWTTokenAuth):
     openapi_scheme = "bearer"
     openapi_bearerFormat = "JWT"
 
-    openapi_type = "http"
-    openapi_scheme = "bearer"
-
     def __call__(self, request: HttpRequest) -> Any:
         payload = super().__call__(request)
         if payload is None and request.headers.get("Authorization"):
