@@ -23,7 +23,7 @@ COPY . .
 # and no broker (production refuses to start without one unless tasks are meant to run eagerly).
 RUN SECRET_KEY=collectstatic-only CELERY_TASK_ALWAYS_EAGER=true \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R app:app /app/var
+    && mkdir -p /app/var/media && chown -R app:app /app/var
 
 USER app
 EXPOSE 8000

@@ -18,12 +18,13 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings):
+def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploads (avatars) never land in var/
     # allauth keeps its rate limits in the cache; every test starts with a clean slate.
     cache.clear()
     eager = celery_app.conf.task_always_eager

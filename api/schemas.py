@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from ninja import Schema
 
 from billing.entitlements import is_premium
@@ -48,6 +49,7 @@ class UserOut(Schema):
     weekly_email: bool
     premium: bool
     date_joined: datetime
+    avatar_url: str | None  # absolute; a new address each time the picture changes
 
     @classmethod
     def of(cls, user: Any) -> UserOut:
@@ -62,4 +64,10 @@ class UserOut(Schema):
             weekly_email=user.weekly_email,
             premium=is_premium(user),
             date_joined=user.date_joined,
+            avatar_url=_absolute(user.avatar.url) if user.avatar else None,
         )
+
+
+def _absolute(url: str) -> str:
+    """Storage URLs are often a path (/media/…); an app needs the whole address."""
+    return url if "://" in url else settings.SITE_URL + url

@@ -44,6 +44,15 @@ def customer_for(user: AbstractBaseUser | AnonymousUser) -> Customer | None:
     )
 
 
+def return_urls(billing_page: str) -> dict[str, str]:
+    """Where Checkout sends the browser back to: the billing page (its absolute URL), which
+    says what happened and waits for Stripe's webhook."""
+    return {
+        "success_url": f"{billing_page}?checkout=success",
+        "cancel_url": f"{billing_page}?checkout=cancelled",
+    }
+
+
 def start_checkout(
     *, user: AbstractBaseUser, price: Price, success_url: str, cancel_url: str
 ) -> str:

@@ -9,13 +9,20 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from djstripe.models import Invoice
 
 from typingtrainer.http import HtmxHttpRequest, render_fragment, wants_fragment
 
-from .checkout import BillingUnavailable, customer_for, is_configured, open_portal, start_checkout
+from .checkout import (
+    BillingUnavailable,
+    customer_for,
+    is_configured,
+    open_portal,
+    return_urls,
+    start_checkout,
+)
 from .entitlements import plan_for
-from .plans import money, offered_price, plan_cards
+from .invoices import invoice_row, invoices_for
+from .plans import offered_price, plan_cards
 
 # The page polls while Stripe's webhook is on its way, every POLL_SECONDS, for at most
 # MAX_POLLS times; after that it asks the learner to reload later.
@@ -43,7 +50,9 @@ def billing_page(request: HtmxHttpRequest) -> HttpResponse:
     }
     if wants_fragment(request):  # the status poll
         return render_fragment(request, "billing/page.html", "status", context)
-    context["invoices"] = _invoices(request)
+    context["invoices"] = [
+        invoice_row(invoice) for invoice in invoices_for(request.user)[:INVOICES_SHOWN]
+    ]
     response = render(request, "billing/page.html", context)
     # The Upgrade and Manage forms end in a redirect to Stripe, which CSP form-action governs.
     response._csp_update = {"form-action": settings.STRIPE_HOSTED_ORIGINS}  # type: ignore[attr-defined]
@@ -70,8 +79,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         url = start_checkout(
             user=request.user,  # type: ignore[arg-type]
             price=price,
-            success_url=f"{page}?checkout=success",
-            cancel_url=f"{page}?checkout=cancelled",
+            **return_urls(page),
         )
     except BillingUnavailable:
         messages.error(request, "We could not reach Stripe, so nothing was charged. Try again.")
@@ -102,34 +110,6 @@ def portal(request: HttpRequest) -> HttpResponse:
 def premium_required(request: HttpRequest, *, lesson: object) -> HttpResponse:
     """The 403 page for a Premium lesson opened without Premium (for the views that gate)."""
     return render(request, "billing/premium_required.html", {"lesson": lesson}, status=403)
-
-
-def _invoices(request: HttpRequest) -> list[dict[str, Any]]:
-    rows = []
-    invoices = Invoice.objects.filter(
-        customer__subscriber_id=request.user.pk, livemode=settings.STRIPE_LIVE_MODE
-    ).order_by("-created", "-djstripe_id")[:INVOICES_SHOWN]
-    for invoice in invoices:
-        data = invoice.stripe_data
-        currency = str(data.get("currency") or "usd")
-        rows.append(
-            {
-                "number": data.get("number") or invoice.id,
-                "date": invoice.created,
-                "amount": money(int(data.get("total") or data.get("amount_due") or 0), currency),
-                "status": str(data.get("status") or "").replace("_", " "),
-                "hosted_url": _https_or_none(data.get("hosted_invoice_url")),
-                "pdf_url": _https_or_none(data.get("invoice_pdf")),
-            }
-        )
-    return rows
-
-
-def _https_or_none(url: object) -> str | None:
-    # Links come from Stripe; only ever render web addresses.
-    if isinstance(url, str) and url.startswith(("https://", "http://")):
-        return url
-    return None
 
 
 def _bounded_int(value: str | None, *, upper: int) -> int:

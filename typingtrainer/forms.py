@@ -4,10 +4,26 @@ from typing import Any
 
 from django import forms
 
+from .avatars import FORMATS, MAX_BYTES, MAX_SIDE, AvatarRejected, reencode_avatar
 from .models import User, time_zone_names
 
 
 class SettingsForm(forms.ModelForm):
+    # Not the model's ImageField: the upload is checked and re-encoded by avatars.reencode_avatar
+    # and only its result is stored.
+    avatar = forms.FileField(
+        label="Your picture",
+        required=False,
+        widget=forms.FileInput(
+            attrs={"accept": ",".join(f"image/{name.lower()}" for name in FORMATS)}
+        ),
+        help_text=(
+            f"A {', '.join(FORMATS.values())} image of up to {MAX_BYTES // 2**20} MB; "
+            f"stored at most {MAX_SIDE}×{MAX_SIDE} pixels, without its metadata."
+        ),
+    )
+    remove_avatar = forms.BooleanField(label="Remove my picture", required=False)
+
     class Meta:
         model = User
         fields = [
@@ -25,6 +41,26 @@ class SettingsForm(forms.ModelForm):
         self.fields["time_zone"].widget = forms.Select(
             choices=[(name, name.replace("_", " ")) for name in time_zone_names()]
         )
+        if not self.instance.avatar:
+            del self.fields["remove_avatar"]
+
+    def clean_avatar(self) -> Any:
+        upload = self.cleaned_data.get("avatar")
+        if not upload:
+            return None
+        try:
+            return reencode_avatar(upload)
+        except AvatarRejected as rejected:
+            raise forms.ValidationError(rejected.message, code="avatar") from rejected
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            if self.cleaned_data.get("avatar"):
+                user.replace_avatar(self.cleaned_data["avatar"])
+            elif self.cleaned_data.get("remove_avatar"):
+                user.remove_avatar()
+        return user
 
 
 class DeleteAccountForm(forms.Form):

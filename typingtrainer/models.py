@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import secrets
 from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -29,6 +31,11 @@ def validate_time_zone(value: str) -> None:
             "“%(value)s” is not a time zone name; use one like Europe/Berlin or UTC.",
             params={"value": value},
         )
+
+
+def avatar_path(user: User, filename: str) -> str:
+    """A new name for each picture, so a browser never shows a cached older one."""
+    return f"avatars/{user.pk}-{secrets.token_urlsafe(8)}.webp"
 
 
 class EmailUserManager(BaseUserManager["User"]):
@@ -77,6 +84,8 @@ class User(AbstractUser):
         default=True,
         help_text="On Monday mornings: your minutes, sessions, speed trend and weak keys.",
     )
+    # Always a re-encoded WebP from typingtrainer.avatars, never the uploaded file itself.
+    avatar = models.ImageField(upload_to=avatar_path, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -89,3 +98,16 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    def replace_avatar(self, picture: File[bytes]) -> None:
+        """Store `picture` (from avatars.reencode_avatar) as the avatar; the old file goes."""
+        old = self.avatar.name
+        self.avatar.save("avatar.webp", picture, save=False)  # named by avatar_path
+        self.save(update_fields=["avatar"])
+        if old:
+            self.avatar.storage.delete(old)
+
+    def remove_avatar(self) -> None:
+        if self.avatar:
+            self.avatar.delete(save=False)
+            self.save(update_fields=["avatar"])

@@ -295,6 +295,15 @@ if STATIC_ROOT == BASE_DIR or STATIC_ROOT in BASE_DIR.parents:
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if DEBUG:
     (STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+# Uploads (learners' avatars), through the default storage. In DEBUG the site serves them itself;
+# in production the proxy serves MEDIA_ROOT at MEDIA_URL (README, "Uploaded files").
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media").resolve()
+if MEDIA_ROOT == BASE_DIR or MEDIA_ROOT in BASE_DIR.parents:
+    raise ImproperlyConfigured(
+        f"MEDIA_ROOT={MEDIA_ROOT} would publish the application's own files; "
+        "point it at a folder of its own (leave it empty for $VAR_DIR/media)."
+    )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

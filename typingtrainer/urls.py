@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -35,3 +37,6 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", not_found),
     path("_allauth/", include("allauth.headless.urls")),
 ]
+# Learners' avatars on a developer machine; in production the proxy serves MEDIA_ROOT (README).
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

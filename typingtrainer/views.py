@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from billing.checkout import BillingUnavailable
-from billing.closing import close_billing
 from courses.models import Course
 
+from . import deletion
 from .forms import DeleteAccountForm, SettingsForm
 from .http import LearnerHttpRequest
 
@@ -29,7 +29,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
-    form = SettingsForm(request.POST or None, instance=request.user)
+    form = SettingsForm(request.POST or None, request.FILES or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your settings are saved.")
@@ -39,14 +39,12 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def delete_account(request: LearnerHttpRequest) -> HttpResponse:
-    """Delete the account and everything that belongs to it (sessions, keystrokes, progress,
-    statistics, achievements, email addresses: they all cascade), then log out. A Premium
-    subscription is ended at Stripe first; when Stripe cannot be reached nothing is deleted."""
+    """Delete the account (deletion.delete_account says what goes), then log out. When Stripe
+    cannot be reached to end a Premium subscription, nothing is deleted."""
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = request.user
         try:
-            close_billing(user)  # first: a subscription must never outlive its account
+            deletion.delete_account(user=request.user)
         except BillingUnavailable:
             form.add_error(
                 None,
@@ -55,7 +53,6 @@ def delete_account(request: LearnerHttpRequest) -> HttpResponse:
             )
             return render(request, "account/delete.html", {"form": form}, status=503)
         logout(request)
-        user.delete()
         messages.success(request, "Your account and all of its data have been deleted.")
         return redirect("home")
     return render(request, "account/delete.html", {"form": form})

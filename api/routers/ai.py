@@ -3,14 +3,14 @@ calls the coach page's own workflow (coach.coaching, coach.tasks) and keeps its 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Literal
+from uuid import UUID
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Path, Router, Schema, Status
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
 from billing.entitlements import is_premium
 from coach import llm
@@ -30,14 +30,27 @@ from coach.coaching import (
 )
 from coach.models import Exercise, Report
 from coach.tasks import request_analysis
-from lessons import tokens
+from lessons import practice
 from lessons.attempts import start_session
-from lessons.views import open_sessions_over_cap
 from typingtrainer.http import LearnerHttpRequest
 from typingtrainer.ratelimit import retry_after, wait_phrase
 
 from ..core import ApiError
 from ..schemas import AUTH_ERRORS, ErrorOut
+from .lessons import (
+    BatchIn,
+    BatchOut,
+    CompleteIn,
+    ResultOut,
+    SessionIn,
+    StartOut,
+    TokenOut,
+    finish,
+    own_session,
+    renew,
+    send_batch,
+    started,
+)
 
 router: Router = Router(tags=["ai"])
 
@@ -193,14 +206,6 @@ class ExerciseMadeOut(Schema):
     )
 
 
-class ExerciseStartOut(Schema):
-    session_id: str
-    practice_token: str
-    token_expires: int = Field(description="Unix time the practice token expires at.")
-    text: str
-    target_wpm: int
-
-
 ExerciseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -256,41 +261,68 @@ def _own_exercise(request: LearnerHttpRequest, exercise_id: int) -> Exercise:
 
 @router.post(
     "/exercises/{exercise_id}/start",
-    response={201: ExerciseStartOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+    response={201: StartOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="Start practising an exercise",
 )
-def start_exercise(
-    request: LearnerHttpRequest, exercise_id: ExerciseId
-) -> Status[ExerciseStartOut]:
-    """A practice session of the exercise, as the exercise page's widget starts it: its id,
-    practice token and text, typed against a pace a little above the learner's recent speed."""
+def start_exercise(request: LearnerHttpRequest, exercise_id: ExerciseId) -> Status[StartOut]:
+    """A practice session of the exercise, as the exercise page's widget starts it, typed against
+    a pace a little above the learner's recent speed. Its batches and completion go to this
+    exercise's /keystrokes and /complete, as a lesson's do to the lesson's."""
     exercise = _own_exercise(request, exercise_id)
-    if capped := open_sessions_over_cap(user=request.user, guest_key=""):
-        raise _refusal(capped)
+    try:
+        practice.check_rate(request.user.pk, "start")
+        practice.check_open_sessions(user=request.user, guest_key="")
+    except practice.Limited as exc:
+        raise _limited(str(exc), exc.wait) from None
     session = start_session(
         lesson=None,
         user=request.user,
         text=exercise.text,
         target_wpm=exercise_target_wpm(request.user),
     )
-    grant = tokens.grant(session)
-    return Status(
-        201,
-        ExerciseStartOut(
-            session_id=str(session.pk),
-            practice_token=grant["token"],
-            token_expires=grant["expires"],
-            text=session.text,
-            target_wpm=session.target_wpm,
-        ),
-    )
+    return Status(201, started(session))
 
 
-def _refusal(response: HttpResponse) -> ApiError:
-    """The widget's refusal (a JsonResponse from lessons.views) in the API's error shape."""
-    message = json.loads(response.content)["error"]
-    wait = int(response.get("Retry-After", "1"))
-    return _limited(message, wait)
+def _exercise_session(request: LearnerHttpRequest, exercise_id: int, session_id: UUID):
+    exercise = _own_exercise(request, exercise_id)
+    return own_session(request, session_id, lesson_id=None, text=exercise.text)
+
+
+PROTOCOL_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post(
+    "/exercises/{exercise_id}/keystrokes",
+    response={200: BatchOut, **PROTOCOL_ERRORS, **AUTH_ERRORS},
+    summary="One batch of keystrokes of an exercise's session (as for a lesson)",
+)
+def exercise_keystrokes(
+    request: LearnerHttpRequest, exercise_id: ExerciseId, data: BatchIn
+) -> BatchOut:
+    _exercise_session(request, exercise_id, data.session_id)
+    return send_batch(request, data)
+
+
+@router.post(
+    "/exercises/{exercise_id}/token",
+    response={200: TokenOut, **PROTOCOL_ERRORS, **AUTH_ERRORS},
+    summary="A new practice token for an exercise's open session",
+)
+def exercise_token(
+    request: LearnerHttpRequest, exercise_id: ExerciseId, data: SessionIn
+) -> TokenOut:
+    return renew(_exercise_session(request, exercise_id, data.session_id))
+
+
+@router.post(
+    "/exercises/{exercise_id}/complete",
+    response={200: ResultOut, **PROTOCOL_ERRORS, **AUTH_ERRORS},
+    summary="Complete an exercise's session: the server replays and scores it",
+)
+def exercise_complete(
+    request: LearnerHttpRequest, exercise_id: ExerciseId, data: CompleteIn
+) -> ResultOut:
+    return finish(request, _exercise_session(request, exercise_id, data.session_id), data)
 
 
 # --- Chat ----------------------------------------------------------------------------------------
@@ -303,13 +335,6 @@ Question = Annotated[
 
 class ChatIn(Schema):
     question: Question
-
-    @field_validator("question")
-    @classmethod
-    def _storable(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("A question cannot contain NUL characters.")
-        return value
 
 
 class ChatOut(Schema):

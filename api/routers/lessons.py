@@ -73,12 +73,21 @@ def _token(request: HttpRequest, session_id: UUID) -> tokens.Token:
 def _own_session(request: HttpRequest, lesson_id: int, session_id: UUID) -> PracticeSession:
     """The caller's session of this lesson; any other (another learner's, another lesson's, none)
     is the same 404."""
+    return own_session(request, session_id, lesson_id=lesson_id)
+
+
+def own_session(
+    request: HttpRequest, session_id: UUID, *, lesson_id: int | None, text: str | None = None
+) -> PracticeSession:
+    """The caller's session `session_id` of lesson `lesson_id` (None: a session of no lesson,
+    such as a coach's exercise, whose `text` it types); anything else is 404."""
     learner: Any = request.user  # a Bearer endpoint: always a learner
-    session = (
-        PracticeSession.objects.select_related("user")
-        .filter(pk=session_id, user=learner, lesson_id=lesson_id)
-        .first()
-    )
+    sessions = PracticeSession.objects.select_related("user").filter(pk=session_id, user=learner)
+    if lesson_id is None:
+        sessions = sessions.filter(lesson__isnull=True, text=text)
+    else:
+        sessions = sessions.filter(lesson_id=lesson_id)
+    session = sessions.first()
     if session is None:
         raise ApiError(404, "No such session.")
     return session
@@ -156,9 +165,13 @@ def start(request: HttpRequest, lesson_id: int) -> tuple[int, StartOut]:
         practice.check_open_sessions(user=request.user, guest_key="")
     except practice.Limited as exc:
         raise _limited(exc, code="too_many_open_sessions") from None
-    session = start_session(lesson=lesson, user=request.user)
+    return 201, started(start_session(lesson=lesson, user=request.user))
+
+
+def started(session: PracticeSession) -> StartOut:
+    """What a client needs to type a session it just started."""
     granted = tokens.grant(session)
-    return 201, StartOut(
+    return StartOut(
         session_id=session.pk,
         practice_token=granted["token"],
         token_expires=_expires(granted["expires"]),
@@ -190,7 +203,10 @@ class TokenOut(Schema):
     summary="A new practice token for the caller's open session (after token_expired)",
 )
 def renew_token(request: HttpRequest, lesson_id: int, data: SessionIn) -> TokenOut:
-    session = _own_session(request, lesson_id, data.session_id)
+    return renew(_own_session(request, lesson_id, data.session_id))
+
+
+def renew(session: PracticeSession) -> TokenOut:
     if session.is_completed:
         raise ApiError(
             409, "This session is already complete; it needs no token.", code="session_completed"
@@ -237,6 +253,11 @@ class BatchOut(Schema):
 )
 def keystrokes(request: HttpRequest, lesson_id: int, data: BatchIn) -> BatchOut:
     _own_session(request, lesson_id, data.session_id)
+    return send_batch(request, data)
+
+
+def send_batch(request: HttpRequest, data: BatchIn) -> BatchOut:
+    """Store one batch of a session `own_session` has found to be the caller's."""
     token = _token(request, data.session_id)
     try:
         practice.check_pace(data.seq, token)
@@ -332,7 +353,11 @@ class ResultOut(Schema):
     "seqs in fields.missing; 422 unscorable when the keystrokes do not type the text.",
 )
 def complete(request: HttpRequest, lesson_id: int, data: CompleteIn) -> ResultOut:
-    session = _own_session(request, lesson_id, data.session_id)
+    return finish(request, _own_session(request, lesson_id, data.session_id), data)
+
+
+def finish(request: HttpRequest, session: PracticeSession, data: CompleteIn) -> ResultOut:
+    """Complete a session `own_session` has found to be the caller's."""
     token = _token(request, data.session_id)
     try:
         practice.check_rate(token.owner, "complete")

@@ -8,6 +8,15 @@ from typing import Any
 import pytest
 from django.test import Client
 
+# The billing tests' fake Stripe on 127.0.0.1 and their fixtures, for the payment endpoints.
+from billing.tests.conftest import (  # noqa: F401
+    billing_not_configured,
+    deliver,
+    fake_stripe,
+    premium_prices,
+    subscribe,
+    webhook_endpoint,
+)
 from conftest import PASSWORD
 
 

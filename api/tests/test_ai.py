@@ -20,6 +20,7 @@ from lessons.tests.conftest import play, typed_keys
 from typingtrainer.celery import app as celery_app
 
 from .conftest import ApiClient, error_of
+from .test_lessons import typed_for
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +152,41 @@ def test_generate_exercise_for_a_key_and_start_it(api, learner):
     assert api.get(f"/api/v1/ai/exercises/{exercise.pk}").json()["title"] == exercise.title
 
 
+def test_an_exercise_is_typed_and_scored_through_its_own_protocol_paths(api, learner, other_api):
+    exercise = api.post("/api/v1/ai/generate-exercise", {"keys": "k"}).json()["exercise"]
+    base = f"/api/v1/ai/exercises/{exercise['id']}"
+    started = api.post(f"{base}/start").json()
+    keys = typed_keys(started["text"])
+    token = typed_for(started, keys)
+    batches = [keys[i : i + 20] for i in range(0, len(keys), 20)]
+    for seq, batch in enumerate(batches):
+        sent = api.post(
+            f"{base}/keystrokes",
+            {"session_id": started["session_id"], "seq": seq, "keys": batch},
+            **{"X-Practice-Token": token},
+        )
+        assert sent.status_code == 200, sent.content
+
+    # Another learner, or another exercise of the same learner, does not find the session.
+    body = {"session_id": started["session_id"], "batches": len(batches)}
+    assert other_api.post(f"{base}/complete", body, **{"X-Practice-Token": token}).status_code == (
+        404
+    )
+    second = api.post("/api/v1/ai/generate-exercise", {"keys": "j"}).json()["exercise"]
+    assert (
+        api.post(
+            f"/api/v1/ai/exercises/{second['id']}/complete", body, **{"X-Practice-Token": token}
+        ).status_code
+        == 404
+    )
+
+    result = api.post(f"{base}/complete", body, **{"X-Practice-Token": token})
+    assert result.status_code == 200, result.content
+    assert result.json()["accuracy"] == 100.0
+    assert result.json()["next_lesson"] is None
+    assert PracticeSession.objects.get(pk=started["session_id"]).is_completed
+
+
 def test_pairs_and_keys_off_the_layout_are_ignored(api, learner):
     response = api.post("/api/v1/ai/generate-exercise", {"keys": "ж€", "pairs": ["th", "x€"]})
     assert response.status_code == 201
@@ -193,7 +229,7 @@ def test_making_exercises_too_fast_is_a_429_with_retry_after(api, settings):
 def test_generate_exercise_rejects_a_bad_body(api):
     response = api.post("/api/v1/ai/generate-exercise", {"pairs": "th"})
     assert response.status_code == 422
-    assert list(error_of(response)["fields"]) == ["body.pairs"]
+    assert list(error_of(response)["fields"]) == ["pairs"]
 
 
 def test_another_learners_exercise_is_a_404(api, other_api):
@@ -269,7 +305,7 @@ def test_with_the_llm_down_the_built_in_coach_answers_not_a_500(
 def test_chat_questions_must_be_1_to_1000_characters(premium_api, question):
     response = premium_api.post("/api/v1/ai/chat", {"question": question})
     assert response.status_code == 422
-    assert list(error_of(response)["fields"]) == ["body.question"]
+    assert list(error_of(response)["fields"]) == ["question"]
     assert not ChatMessage.objects.exists()
 
 
@@ -307,10 +343,10 @@ def test_anonymous_is_401(anonymous_api: ApiClient, method, path):
     assert error_of(response)["code"] == "not_authenticated"
 
 
-def test_a_question_with_a_nul_character_is_422_not_a_server_error(premium_api):
+def test_a_question_with_a_nul_character_is_a_400_not_a_server_error(premium_api):
     response = premium_api.post("/api/v1/ai/chat", {"question": "why\x00"})
-    assert response.status_code == 422
-    assert list(error_of(response)["fields"]) == ["body.question"]
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "bad_json"
 
 
 @pytest.mark.parametrize("exercise_id", ["0", "x", str(2**63)])

@@ -185,8 +185,28 @@ def test_the_caddyfile_proxies_the_site_domain_to_web_over_https():
     assert server["listen"] == [":443"]  # automatic HTTPS; :80 only redirects
     (route,) = server["routes"]
     assert route["match"] == [{"host": [SITE_DOMAIN]}]
-    handlers = [h for sub in route["handle"] for r in sub["routes"] for h in r["handle"]]
+    handlers = list(_handlers(route["handle"]))
     proxy = next(h for h in handlers if h["handler"] == "reverse_proxy")
     assert proxy["upstreams"] == [{"dial": "web:8000"}]
+    # /media/ (avatars) comes from the volume web writes MEDIA_ROOT to, not from Django.
+    assert {"handler": "rewrite", "strip_path_prefix": "/media"} in handlers
+    assert {"handler": "vars", "root": "/srv/media"} in handlers
+    assert any(h["handler"] == "file_server" for h in handlers)
     # Without trusted_proxies Caddy replaces any X-Forwarded-* a client sent with its own.
     assert "trusted_proxies" not in json.dumps(config)
+
+
+def _handlers(handle: list[dict]):
+    """Every handler in a route's handle list, through the subroutes Caddy nests them in."""
+    for handler in handle:
+        yield handler
+        for route in handler.get("routes", []):
+            yield from _handlers(route.get("handle", []))
+
+
+def test_uploads_live_in_a_volume_that_web_writes_and_caddy_reads():
+    assert "media:/app/var/media" in compose_service("web")["volumes"]
+    assert "media:/srv/media:ro" in compose_service("caddy")["volumes"]
+    assert "media" in compose()["volumes"]
+    # The image creates the folder owned by the app user, so the new volume is writable.
+    assert any("mkdir -p /app/var/media" in args for _, args in dockerfile_instructions())
