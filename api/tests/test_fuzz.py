@@ -9,11 +9,12 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 
-from api.fuzz import DELETE_ME, schemathesis_config
+from api.fuzz import CHECKS, DELETE_ME, PAYMENTS_TAG, schemathesis_config
 
 from .conftest import error_of, log_in
 
@@ -30,33 +31,31 @@ def test_the_document_declares_bearer_tokens_as_http_bearer():
 
 
 class _Recorder(BaseHTTPRequestHandler):
+    """Records each request's Authorization; answers 503 under /unavailable/, else 204."""
+
     seen: set[tuple[str, str, str]] = set()
 
     def _answer(self) -> None:
         self.seen.add((self.command, self.path, self.headers.get("Authorization", "")))
-        self.send_response(204)
+        self.send_response(503 if "/unavailable/" in self.path else 204)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_GET = do_PUT = do_DELETE = _answer
+    do_GET = do_PUT = do_POST = do_DELETE = _answer
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-def test_only_delete_users_me_gets_the_throwaway_token(tmp_path: Path):
-    method, path = DELETE_ME.split(" ")
-    ok = {"responses": {"204": {"description": "done"}}}
-    spec = {
-        "openapi": "3.1.0",
-        "info": {"title": "users", "version": "1"},
-        "paths": {path: {"get": ok, "put": ok, method.lower(): ok}, "/api/v1/auth/me": {"get": ok}},
-    }
+def _fuzz(tmp_path: Path, paths: dict[str, Any]) -> int:
+    """schemathesis, configured as api/fuzz.py configures it, against the recorder."""
+    spec = {"openapi": "3.1.0", "info": {"title": "stub", "version": "1"}, "paths": paths}
     (tmp_path / "openapi.json").write_text(json.dumps(spec))
     (tmp_path / "schemathesis.toml").write_text(schemathesis_config("learner", "throwaway"))
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        subprocess.run(
+        return subprocess.run(
             [
                 str(Path(sys.executable).parent / "schemathesis"),
                 "--config-file",
@@ -65,6 +64,8 @@ def test_only_delete_users_me_gets_the_throwaway_token(tmp_path: Path):
                 str(tmp_path / "openapi.json"),
                 "--url",
                 f"http://127.0.0.1:{server.server_port}",
+                "--checks",
+                CHECKS,
                 "--phases",
                 "fuzzing",
                 "--max-examples",
@@ -76,16 +77,32 @@ def test_only_delete_users_me_gets_the_throwaway_token(tmp_path: Path):
             capture_output=True,
             timeout=120,
             check=False,
-        )
+        ).returncode
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_only_delete_users_me_gets_the_throwaway_token(tmp_path: Path):
+    method, path = DELETE_ME.split(" ")
+    ok = {"responses": {"204": {"description": "done"}}}
+    _fuzz(
+        tmp_path, {path: {"get": ok, "put": ok, method.lower(): ok}, "/api/v1/auth/me": {"get": ok}}
+    )
 
     tokens = {(m, p.split("?")[0]): auth for m, p, auth in _Recorder.seen}
     assert tokens[(method, path)] == "Bearer throwaway"
     assert tokens[("GET", path)] == "Bearer learner"
     assert tokens[("PUT", path)] == "Bearer learner"
     assert tokens[("GET", "/api/v1/auth/me")] == "Bearer learner"
+
+
+@pytest.mark.parametrize(("tag", "fails"), [(PAYMENTS_TAG, False), ("stats", True)])
+def test_a_declared_503_passes_only_on_the_payments_operations(tmp_path: Path, tag, fails):
+    # The fuzzed site has no Stripe keys: payments answer 503 billing_not_configured.
+    operation = {"tags": [tag], "responses": {"503": {"description": "unavailable"}}}
+    returncode = _fuzz(tmp_path, {"/api/v1/unavailable/thing": {"post": operation}})
+    assert (returncode != 0) is fails
 
 
 def test_a_post_no_endpoint_matches_is_the_json_404_not_the_csrf_page():
