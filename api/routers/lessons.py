@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.db.models import Max
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field, StrictInt, StrictStr
 
 from courses.models import Lesson
@@ -155,7 +155,7 @@ class StartOut(Schema):
     response={201: StartOut, 403: ErrorOut, 404: ErrorOut, **AUTH_ERRORS},
     summary="Start a practice session (429 with Retry-After over the limits)",
 )
-def start(request: HttpRequest, lesson_id: int) -> tuple[int, StartOut]:
+def start(request: HttpRequest, lesson_id: int) -> Status[StartOut]:
     try:
         practice.check_rate(request.user.pk, "start")
     except practice.Limited as exc:
@@ -165,7 +165,7 @@ def start(request: HttpRequest, lesson_id: int) -> tuple[int, StartOut]:
         practice.check_open_sessions(user=request.user, guest_key="")
     except practice.Limited as exc:
         raise _limited(exc, code="too_many_open_sessions") from None
-    return 201, started(start_session(lesson=lesson, user=request.user))
+    return Status(201, started(start_session(lesson=lesson, user=request.user)))
 
 
 def started(session: PracticeSession) -> StartOut:
