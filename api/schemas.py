@@ -32,8 +32,10 @@ class Page(Schema, Generic[T]):
     page_size: int
 
 
-# The error statuses an authenticated endpoint can answer with, for `response=` declarations.
-AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut}
+# The error statuses any endpoint can answer with, for `response=` declarations: 401 and 429
+# (the token and its limit), and 400 for a request refused before the endpoint reads it — a body
+# that is not JSON, or a NUL character anywhere (typingtrainer.middleware.RejectNulMiddleware).
+AUTH_ERRORS = {400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
 
 
 class UserOut(Schema):
