@@ -34,7 +34,7 @@ urlpatterns = [
     # The JSON API (DESIGN §11) and allauth headless, which serves its login, signup, logout,
     # token refresh and password reset (the mapping is in the API's description and the README).
     path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", not_found),
+    re_path(r"^api/(?P<rest>(?s:.*))$", not_found),
     path("_allauth/", include("allauth.headless.urls")),
 ]
 # Learners' avatars on a developer machine; in production the proxy serves MEDIA_ROOT (README).

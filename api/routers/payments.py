@@ -77,7 +77,7 @@ class InvoiceOut(Schema):
 @router.get(
     "/plans",
     auth=None,
-    response={200: list[PlanOut], 429: ErrorOut},
+    response={200: list[PlanOut], 400: ErrorOut, 429: ErrorOut},
     summary="The Premium plans and their prices",
 )
 def plans(request: HttpRequest) -> list[PlanOut]:

@@ -132,3 +132,9 @@ def test_validation_errors_name_the_field_the_client_sent(api):
     response = api.post("/api/v1/lessons/1/keystrokes", {"session_id": "x", "seq": "lots"})
     assert response.status_code == 422
     assert {"session_id", "seq", "keys"} <= set(error_of(response)["fields"])
+
+
+def test_an_unknown_api_path_with_a_newline_is_still_the_api_s_404():
+    response = Client().get("/api/v1/lessons/a%0Ab/start")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
