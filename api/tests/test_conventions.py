@@ -138,3 +138,16 @@ def test_an_unknown_api_path_with_a_newline_is_still_the_api_s_404():
     response = Client().get("/api/v1/lessons/a%0Ab/start")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_a_raw_nul_byte_in_a_put_body_is_refused_before_any_view(api, learner):
+    response = api.client.put(
+        "/api/v1/users/me",
+        b'{"display_name": "Le\x00na"}',
+        content_type="application/json",
+        headers=api._headers(None),
+    )
+    assert response.status_code == 400
+    assert "NUL" in error_of(response)["message"]
+    learner.refresh_from_db()
+    assert learner.display_name == "Lena"
