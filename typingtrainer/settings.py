@@ -304,6 +304,10 @@ if MEDIA_ROOT == BASE_DIR or MEDIA_ROOT in BASE_DIR.parents:
         f"MEDIA_ROOT={MEDIA_ROOT} would publish the application's own files; "
         "point it at a folder of its own (leave it empty for $VAR_DIR/media)."
     )
+# `manage.py backup` writes generations (database dump + media) here and keeps the newest
+# BACKUP_KEEP of them (README, "Backups").
+BACKUP_DIR = env_path("BACKUP_DIR", VAR_DIR / "backups").resolve()
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
