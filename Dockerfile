@@ -10,7 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=typingtrainer.settings_production \
     VAR_DIR=/app/var
 
-RUN pip install --no-cache-dir uv \
+# postgresql-client: pg_dump/pg_restore for `manage.py backup` / `restore` (15, as the compose
+# database; a client must be of the server's major version or newer).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir uv \
     && groupadd --system app \
     && useradd --system --gid app --home-dir /app --shell /usr/sbin/nologin app
 
