@@ -29,6 +29,7 @@ lint: install
 	$(UV) run ruff format --check .
 	$(UV) run mypy .
 	$(UV) run djlint templates --lint
+	$(UV) run actionlint
 
 format: install
 	$(UV) run ruff check --fix .

@@ -361,3 +361,30 @@ def test_a_pool_process_killed_mid_analysis_has_it_redone_by_the_same_worker(
         time.sleep(0.2)
     assert worker.process.poll() is None  # the worker itself carried on
     assert Report.objects.get(session=session).user == learner
+
+
+@pytest.mark.parametrize("workers", ["rabbitmq"], indirect=True)
+def test_sigterm_mid_analysis_lets_the_worker_finish_it_then_exit_0(
+    client, learner, course, workers, report_table_lock
+):
+    """`docker stop` sends SIGTERM to the container's first process, which the entrypoint has
+    replaced with celery: a warm shutdown takes no new task, finishes the one running, and
+    exits 0, well within compose's stop_grace_period for the worker (60 s)."""
+    worker = start_worker(workers)
+    session = complete_with_mistakes(client, learner, course)
+    worker.wait_for_line(r"Task coach\.tasks\.analyze_session\[.+\] received")
+    report_table_lock.wait_for_blocked_insert()  # the analysis is running, about to write
+
+    worker.process.send_signal(signal.SIGTERM)  # to the main process only, as Docker does
+    worker.wait_for_line(r"worker: Warm shutdown")
+    time.sleep(1)
+    assert worker.process.poll() is None, "the worker exited with its task still running"
+    stopping = time.monotonic()
+    report_table_lock.release()
+
+    assert worker.process.wait(timeout=20) == 0
+    seconds = time.monotonic() - stopping
+    print(f"exited {seconds:.1f} s after its task could finish")
+    assert any(re.search(r"analyze_session\[.+\] succeeded", line) for line in worker.lines)
+    report = Report.objects.get(session=session)
+    assert report.user == learner

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -210,3 +211,42 @@ def test_uploads_live_in_a_volume_that_web_writes_and_caddy_reads():
     assert "media" in compose()["volumes"]
     # The image creates the folder owned by the app user, so the new volume is writable.
     assert any("mkdir -p /app/var/media" in args for _, args in dockerfile_instructions())
+
+
+def test_the_entrypoint_becomes_the_command_so_sigterm_reaches_it():
+    """`docker stop` signals the container's first process: the entrypoint must replace itself
+    with the command (exec), not wait on it as a parent that would not pass SIGTERM on."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ops.entrypoint",
+            sys.executable,
+            "-c",
+            "import os, signal, sys, time\n"
+            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+            "print(os.getpid(), flush=True)\n"
+            "time.sleep(30)\n"
+            "sys.exit(1)\n",
+        ],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        command_pid = int(process.stdout.readline())
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0  # the command's own handler ran
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert command_pid == process.pid
+
+
+def test_worker_and_beat_are_given_time_to_stop():
+    """Worker: a warm shutdown finishes the running task (acks_late re-delivers it if the
+    period runs out). Beat: saves its schedule and exits."""
+    assert compose_service("worker")["stop_grace_period"] == "60s"
+    assert compose_service("beat")["stop_grace_period"] == "10s"
