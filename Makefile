@@ -29,7 +29,7 @@ lint: install
 	$(UV) run ruff format --check .
 	$(UV) run mypy .
 	$(UV) run djlint templates --lint
-	$(UV) run actionlint
+	$(UV) run check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 
 format: install
 	$(UV) run ruff check --fix .
