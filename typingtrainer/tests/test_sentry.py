@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +27,8 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from typingtrainer.sentry import init_from_settings
+from typingtrainer.tests.production import ROOT
+from typingtrainer.tests.test_env_settings import every_variable_empty
 
 
 @csrf_exempt  # a JSON POST, as the practice endpoints take
@@ -117,7 +121,9 @@ def _flush_until_event(server: FakeSentry) -> dict:
     return event
 
 
-def test_without_a_dsn_sentry_is_off():
+def test_without_a_dsn_nothing_is_started(settings):
+    settings.SENTRY_DSN = ""
+    init_from_settings()
     assert not sentry_sdk.get_client().is_active()
 
 
@@ -195,3 +201,46 @@ def test_a_task_error_reaches_sentry_with_the_email_scrubbed(fake_sentry):
     assert exception["value"] == "bad [Filtered]"
     assert exception["mechanism"]["type"] == "celery"
     assert b"learner@example.com" not in b"".join(fake_sentry.envelopes)
+
+
+STARTED = """
+import json, django, sentry_sdk
+django.setup()
+client = sentry_sdk.get_client()
+options = client.options if client.is_active() else {}
+print(json.dumps([client.is_active()] + [options.get(name) for name in (
+    "environment", "release", "traces_sample_rate", "send_default_pii", "include_local_variables"
+)] + [sorted(client.integrations) if client.is_active() else []]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "environment"),
+    [
+        ("typingtrainer.settings", "development"),
+        ("typingtrainer.settings_production", "production"),
+    ],
+)
+def test_the_site_starts_sentry_only_with_a_dsn(module, environment):
+    def started(**values: str) -> list:
+        env = every_variable_empty(DJANGO_SETTINGS_MODULE=module, **values)
+        result = subprocess.run(
+            [sys.executable, "-c", STARTED], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    # Every SENTRY_* variable of .env.example left empty: off.
+    assert started()[0] is False
+    # Without SENTRY_RELEASE the SDK names the release itself (the git commit of a checkout).
+    active, env_name, _release, rate, pii, local_vars, integrations = started(
+        SENTRY_DSN="http://public@127.0.0.1:9/1"
+    )
+    assert (active, env_name, rate, pii, local_vars) == (True, environment, 0.0, False, False)
+    assert {"django", "celery"} <= set(integrations)
+    assert started(
+        SENTRY_DSN="http://public@127.0.0.1:9/1",
+        SENTRY_ENVIRONMENT="staging",
+        SENTRY_RELEASE="abc123",
+        SENTRY_TRACES_SAMPLE_RATE="0.25",
+    )[1:4] == ["staging", "abc123", 0.25]
