@@ -117,8 +117,25 @@ def scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str
     for exception in (event.get("exception") or {}).get("values") or []:
         for frame in (exception.get("stacktrace") or {}).get("frames") or []:
             frame.pop("vars", None)
+    _drop_cache_keys(event)
     # Longest first, so "Lena Berg" goes before "Lena".
     return _apply(event, sorted(names, key=len, reverse=True))
+
+
+def _drop_cache_keys(event: dict[str, Any]) -> None:
+    """Redis commands keep only their name: a key may hold a session key (the cached_db
+    sessions) or a learner's id in a rate limit."""
+    crumbs = event.get("breadcrumbs")
+    values = crumbs.get("values", []) if isinstance(crumbs, dict) else crumbs or []
+    for crumb in values:
+        if crumb.get("category") == "redis":
+            crumb["message"] = str(crumb.get("message") or "").split(" ", 1)[0]
+            crumb["data"] = {k: v for k, v in (crumb.get("data") or {}).items() if "key" not in k}
+    for span in event.get("spans") or []:
+        if str(span.get("op", "")).startswith(("db.redis", "cache")):
+            span["description"] = str(span.get("description") or "").split(" ", 1)[0]
+            for part in ("data", "tags"):
+                span[part] = {k: v for k, v in (span.get(part) or {}).items() if "key" not in k}
 
 
 def _apply(event: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -176,6 +193,8 @@ def init(*, dsn: str, environment: str, release: str, traces_sample_rate: float)
         environment=environment,
         traces_sample_rate=traces_sample_rate,
         before_send=scrub,  # type: ignore[arg-type]
+        # Traces (when sampled) carry the request and breadcrumbs too.
+        before_send_transaction=scrub,  # type: ignore[arg-type]
     )
 
 

@@ -97,13 +97,15 @@ class FakeSentry:
 
 
 @pytest.fixture
-def fake_sentry(settings):
+def fake_sentry(settings, request):
     """The SDK started as the site starts it, with a DSN pointing at the fake; closed after,
     so the other tests run with Sentry off."""
     server = FakeSentry()
     settings.SENTRY_DSN = server.dsn
     settings.SENTRY_ENVIRONMENT = "test-env"
     settings.SENTRY_RELEASE = "tt@1.2.3"
+    # Parametrised with 1.0: every request traced too, whose transaction must be as clean.
+    settings.SENTRY_TRACES_SAMPLE_RATE = getattr(request, "param", 0.0)
     init_from_settings()
     yield server
     sentry_sdk.get_client().close()
@@ -128,7 +130,8 @@ def test_without_a_dsn_nothing_is_started(settings):
 
 
 @pytest.mark.urls("typingtrainer.tests.test_sentry")
-def test_a_view_error_reaches_sentry_without_the_learners_data(fake_sentry, learner):
+@pytest.mark.parametrize("fake_sentry", [0.0, 1.0], indirect=True, ids=["errors", "traced"])
+def test_a_view_error_reaches_sentry_without_the_learners_data(fake_sentry, learner, settings):
     # Through Django's WSGI handler, as gunicorn calls it: the SDK hooks in there (the test
     # client's handler would skip its request headers and URL).
     client = Client()
@@ -178,6 +181,8 @@ def test_a_view_error_reaches_sentry_without_the_learners_data(fake_sentry, lear
     [crumb] = [c for c in event["breadcrumbs"]["values"] if c.get("category") == "lessons"]
     assert crumb["message"] == "practice failed for [Filtered]"
     raw = b"".join(fake_sentry.envelopes)
+    if settings.SENTRY_TRACES_SAMPLE_RATE:
+        assert b'"type":"transaction"' in raw
     for secret in (
         b"learner@example.com",
         b"Lena",
@@ -186,7 +191,7 @@ def test_a_view_error_reaches_sentry_without_the_learners_data(fake_sentry, lear
         b"s3cretkeys",
         session_cookie.encode(),
     ):
-        assert secret not in raw, secret
+        assert secret not in raw, raw[raw.find(secret) - 900 : raw.find(secret) + 100]
 
 
 def test_a_task_error_reaches_sentry_with_the_email_scrubbed(fake_sentry):
