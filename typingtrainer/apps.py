@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class TypingTrainerConfig(AppConfig):
     name = "typingtrainer"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        # Here rather than in the settings module: settings_production imports the base
+        # settings, so only now is SENTRY_ENVIRONMENT final. Web (wsgi), worker and beat (the
+        # Celery Django fixup) all set Django up before they handle anything.
+        from .sentry import init_from_settings
+
+        init_from_settings()

@@ -49,6 +49,16 @@ def env_int(name: str, default: int) -> int:
         _refuse(f"{name} must be a whole number, not {value!r} (leave it empty for {default}).")
 
 
+def env_float(name: str, default: float) -> float:
+    value = env_value(name)
+    if value is None:
+        return default
+    try:
+        return float(value.strip())
+    except ValueError:
+        _refuse(f"{name} must be a number, not {value!r} (leave it empty for {default}).")
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = env_value(name)
     if value is None:

@@ -14,7 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 # An empty variable means "unset" everywhere (a copy of .env.example leaves many empty).
-from .env import env_bool, env_int, env_list, env_path, env_str
+from .env import env_bool, env_float, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "typingtrainer.sentry.LearnerScrubMiddleware",
     "typingtrainer.middleware.LearnerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -389,6 +390,14 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # Where the billing page may send the browser: Stripe Checkout and the customer portal
 # (CSP form-action also applies to the redirect that follows a form post).
 STRIPE_HOSTED_ORIGINS = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+
+# --- Errors: reported to Sentry when SENTRY_DSN is set, scrubbed of learners' personal data
+# (typingtrainer/sentry.py). Started in TypingTrainerConfig.ready, once the settings (these or
+# the production ones) are complete; without a DSN the SDK is never started. ---
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
 
 LOGGING = {
     "version": 1,

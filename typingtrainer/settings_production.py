@@ -42,3 +42,4 @@ CSRF_COOKIE_SECURE = True
 
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
