@@ -307,7 +307,7 @@ class PageQuery(Schema):
 def paginate(items: Any, query: PageQuery) -> dict[str, Any]:
     """One page of a QuerySet (or list): `items`, `total`, `page`, `page_size`. A page past the
     end is empty, not an error, so a client can stop when `items` is."""
-    total = items.count() if hasattr(items, "count") and not isinstance(items, list) else len(items)
+    total = len(items) if isinstance(items, list) else items.count()
     start = (query.page - 1) * query.page_size
     return {
         "items": list(items[start : start + query.page_size]),
