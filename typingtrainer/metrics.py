@@ -299,26 +299,25 @@ def _maybe_read_pool() -> None:
     """The pool gauges, read at most once a second per process (a dict copy and a few lengths)."""
     global _pool_read_at
     now = time.monotonic()
-    if now - _pool_read_at < POOL_EVERY_S:
-        return
-    _pool_read_at = now
-    read_pool()
+    if now - _pool_read_at >= POOL_EVERY_S and read_pool():
+        _pool_read_at = now
 
 
-def read_pool() -> None:
+def read_pool() -> bool:
     """psycopg_pool's own figures for Django's pool of the default database, if it has one
-    (looked up without creating it)."""
+    (looked up without creating it; False when there is none yet)."""
     from django.db import connections
 
     wrapper = connections["default"]
     pool = getattr(type(wrapper), "_connection_pools", {}).get(wrapper.alias)
     if pool is None:
-        return
+        return False
     stats = pool.get_stats()
     idle = stats.get("pool_available", 0)
     POOL_CONNECTIONS.labels("in_use").set(stats.get("pool_size", 0) - idle)
     POOL_CONNECTIONS.labels("idle").set(idle)
     POOL_WAITING.set(stats.get("requests_waiting", 0))
+    return True
 
 
 class RequestMetricsMiddleware:
