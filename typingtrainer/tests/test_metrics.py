@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -25,6 +27,7 @@ from coach.exercises import ExerciseRequest
 from coach.tests.conftest import fail, fake_openai, reply  # noqa: F401  (fixture)
 from coach.tests.test_worker import rabbitmq  # noqa: F401  (fixture: a vhost of the test's own)
 from courses.models import Lesson
+from lessons.models import PracticeSession
 from lessons.tests.conftest import (
     post_json,
     send_batches,
@@ -272,14 +275,29 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """This process publishes to `url` (eager off) and the scrape asks it for the queue depth."""
+    configured = celery_app.conf.broker_url
+    celery_app.conf.update(broker_url=url, task_always_eager=False)
+    _forget_connections()
+    try:
+        yield
+    finally:
+        celery_app.conf.update(broker_url=configured, task_always_eager=True)
+        _forget_connections()
+
+
+def _forget_connections() -> None:
+    """Celery caches its producer pool; drop it so publishing follows the broker URL."""
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
 def test_a_broker_that_is_down_leaves_out_the_queue_depth_and_nothing_else(scraper, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    configured = celery_app.conf.broker_url
-    celery_app.conf.broker_url = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
-    try:
+    with broker_at(f"amqp://guest:guest@127.0.0.1:{closed_port()}//"):
         samples = scrape(scraper)
-    finally:
-        celery_app.conf.broker_url = configured
     names = {name for name, _ in samples}
     assert "tt_analysis_queue_depth" not in names
     assert "tt_analysis_oldest_unfinished_age_seconds" in names
@@ -292,51 +310,32 @@ def test_the_queue_depth_is_the_brokers_count_of_waiting_messages(
     rabbitmq,  # noqa: F811
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    configured = celery_app.conf.broker_url
-    celery_app.conf.update(broker_url=rabbitmq, task_always_eager=False)
-    _forget_connections()
-    try:
+    with broker_at(rabbitmq):
         assert value(scrape(scraper), "tt_analysis_queue_depth") == 0  # not even declared yet
         for _ in range(3):
             celery_app.signature("coach.tasks.sweep_unqueued_sessions").apply_async()
         assert value(scrape(scraper), "tt_analysis_queue_depth") == 3
-    finally:
-        celery_app.conf.update(broker_url=configured, task_always_eager=True)
-        _forget_connections()
 
 
-def _forget_connections() -> None:
-    celery_app._pool = None  # type: ignore[attr-defined]
-    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
-
-
-def test_an_unfinished_analysis_is_reported_by_its_age(scraper, client, learner, lesson1, settings):
+@pytest.mark.django_db(transaction=True)  # the analysis is queued (and refused) after commit
+def test_an_analysis_the_broker_refused_is_reported_by_its_age(
+    scraper, client, learner, lesson1, settings
+):
     client.force_login(learner)
-    celery_app.conf.task_always_eager = False
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # no broker to ask for its depth here
-    configured = celery_app.conf.broker_url
-    celery_app.conf.broker_url = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
-    _forget_connections()
-    try:
+    with broker_at(f"amqp://guest:guest@127.0.0.1:{closed_port()}//"):
         session = start(client, lesson1)
         keys = typed_keys(lesson1.text)
         count = send_batches(client, session, keys)
-        assert (
-            post_json(client, f"/sessions/{session}/complete", {"batches": count}).status_code
-            == 200
-        )
-    finally:
-        celery_app.conf.broker_url = configured
-        celery_app.conf.task_always_eager = True
-        _forget_connections()
-    from lessons.models import PracticeSession
-
-    completed = PracticeSession.objects.get(pk=session).completed_at
+        done = post_json(client, f"/sessions/{session}/complete", {"batches": count})
+        assert done.status_code == 200
+    stored = PracticeSession.objects.get(pk=session)
+    assert stored.analysis_queued_at is None  # the sweep will queue it
+    assert stored.completed_at is not None
     age = value(scrape(scraper), "tt_analysis_oldest_unfinished_age_seconds")
-    expected = (datetime.now(UTC) - completed).total_seconds()
-    assert 0 < age <= expected + 1
-    PracticeSession.objects.filter(pk=session).update(completed_at=completed.replace(year=2000))
-    assert value(scrape(scraper), "tt_analysis_oldest_unfinished_age_seconds") == 0  # given up
+    assert 0 < age <= (datetime.now(UTC) - stored.completed_at).total_seconds() + 1
+    # Past the sweep's window it is given up (the next session's report covers it).
+    PracticeSession.objects.filter(pk=session).update(completed_at=datetime(2000, 1, 1, tzinfo=UTC))
+    assert value(scrape(scraper), "tt_analysis_oldest_unfinished_age_seconds") == 0
 
 
 def test_the_backup_time_is_the_newest_complete_generation_and_absent_without_one(
