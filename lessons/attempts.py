@@ -282,8 +282,12 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
             # Statistics first: the streak and hours-typed achievements read them.
             codes, best_rating = _record_progress(session, replay)
     rating, flagged = session.rating or 0, session.flagged
-    transaction.on_commit(lambda: metrics.session_completed(rating=rating, flagged=flagged))
-    transaction.on_commit(lambda: queue_analysis(session.pk, stamped=True))
+
+    def committed() -> None:
+        metrics.session_completed(rating=rating, flagged=flagged)  # counted once it is stored
+        queue_analysis(session.pk, stamped=True)
+
+    transaction.on_commit(committed)
     return _outcome(session, codes, best_rating)
 
 
