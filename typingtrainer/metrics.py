@@ -217,13 +217,29 @@ def record_request(route: str, method: str, status: int, seconds: float) -> None
     """One answered request: the request counters and, for the practice protocol, a 4xx as a
     rejection. Called by the middleware and by the keystroke dispatcher (typingtrainer.wsgi)."""
     if method not in STANDARD_METHODS:
-        method = "other"
-    code = str(status)
-    HTTP_REQUESTS.labels(route, method, code).inc()
-    HTTP_DURATION.labels(route, method).observe(seconds)
-    if 400 <= status < 500 and route in PROTOCOL_STEPS:
-        REJECTIONS.labels(PROTOCOL_STEPS[route], code).inc()
+        method = "other"  # before the lookup: a client picks the method, anything at all
+    series = _request_series.get((route, method, status))
+    if series is None:
+        series = _request_series[(route, method, status)] = _series_for(route, method, status)
+    counter, histogram, rejection = series
+    counter.inc()
+    histogram.observe(seconds)
+    if rejection is not None:
+        rejection.inc()
     _maybe_read_pool()
+
+
+# The labelled children of each (route, method, status) seen, so that a request costs no label
+# lookups (the hot path; the keys are as bounded as the labels).
+_request_series: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+
+
+def _series_for(route: str, method: str, status: int) -> tuple[Any, Any, Any]:
+    code = str(status)
+    rejection = None
+    if 400 <= status < 500 and route in PROTOCOL_STEPS:
+        rejection = REJECTIONS.labels(PROTOCOL_STEPS[route], code)
+    return HTTP_REQUESTS.labels(route, method, code), HTTP_DURATION.labels(route, method), rejection
 
 
 def batch_stored(keystrokes: int) -> None:

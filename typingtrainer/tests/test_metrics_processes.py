@@ -163,3 +163,18 @@ def test_a_celery_worker_serves_its_task_counts_on_its_port(workers, tmp_path, m
     assert succeeded == 1, text
     assert found[("tt_celery_task_duration_seconds_count", frozenset(task.items()))] == 1
     assert os.listdir(tmp_path / "worker-metrics")  # the child's values, in the worker's own dir
+
+
+def test_compose_gives_web_and_worker_a_metrics_directory_each_and_keeps_the_worker_port_inside():
+    from typingtrainer.tests.production import compose_service, dockerfile_env
+
+    directory = dockerfile_env()["PROMETHEUS_MULTIPROC_DIR"]
+    assert directory.startswith("/tmp/")
+    for name in ("web", "worker"):
+        service = compose_service(name)
+        assert service["environment"]["PROMETHEUS_MULTIPROC_DIR"] == directory
+        assert service["tmpfs"] == [directory]  # the container's own, gone with it
+    worker = compose_service("worker")
+    port = worker["environment"]["METRICS_WORKER_PORT"]
+    assert worker["expose"] == [port]
+    assert "ports" not in worker
