@@ -729,6 +729,12 @@ def main_run(opts: Any, wrk: str, workdir: Path) -> int:
         print_closed("(a) real POST /sessions/<id>/keystrokes", runs["a"])
         print_closed("(b) bare POST /bench/bare/<id>        ", runs["b"])
         ratios = [a.rps / b.rps for a, b in zip(runs["a"], runs["b"], strict=True) if b.rps]
+        files = metrics_cost_us(env, workdir / "micro-metrics")
+        memory = metrics_cost_us(env, None)
+        print(
+            f"cost per stored batch, timed alone: {files:.1f} us with the value files "
+            f"(PROMETHEUS_MULTIPROC_DIR), {memory:.1f} us in one process"
+        )
         ratio = statistics.median(ratios)
         print(
             f"  medians: (a) {statistics.median(r.rps for r in runs['a']):.1f} req/s "
@@ -926,6 +932,34 @@ def scrape_metrics(server: Server) -> dict[str, float]:
     return values
 
 
+MICRO = """
+import time, django
+django.setup()
+from typingtrainer import metrics
+n = 100_000
+began = time.perf_counter()
+for _ in range(n):
+    metrics.record_request("session_keystrokes", "POST", 201, 0.003)
+    metrics.batch_stored(20)
+print((time.perf_counter() - began) / n * 1e6)
+"""
+
+
+def metrics_cost_us(env: dict[str, str], directory: Path | None) -> float:
+    """What one stored batch adds in the worker: the request counter and histogram and the two
+    batch counters, timed in a process of its own (with the value files in `directory`, or the
+    in-process registry)."""
+    run_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if directory is not None:
+        run_env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    done = subprocess.run(
+        [sys.executable, "-c", MICRO], cwd=ROOT, env=run_env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return float(done.stdout.split()[-1])
+
+
 def metrics_run(opts: Any, wrk: str, workdir: Path) -> int:
     """The real endpoint on two gunicorns of the production configuration, one counting
     (PROMETHEUS_MULTIPROC_DIR set, as in the image) and one with METRICS_ENABLED=false (no
@@ -994,13 +1028,19 @@ def metrics_run(opts: Any, wrk: str, workdir: Path) -> int:
             f"{closed_loads[0].created} 201s, the open loop {len(open_loads[0].acked)} acks); "
             f"off {stored_off:.0f}"
         )
+        files = metrics_cost_us(env, workdir / "micro-metrics")
+        memory = metrics_cost_us(env, None)
+        print(
+            f"cost per stored batch, timed alone: {files:.1f} us with the value files "
+            f"(PROMETHEUS_MULTIPROC_DIR), {memory:.1f} us in one process"
+        )
         ratio = statistics.median(ratios)
         p99_on = statistics.median(r.p99 for r in opened[0])
         p99_off = statistics.median(r.p99 for r in opened[1])
         print(
             f"metrics: on={rps[0]:.0f} off={rps[1]:.0f} ratio={ratio:.3f} "
             f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}) "
-            f"p99_400_on={p99_on:.1f} p99_400_off={p99_off:.1f}"
+            f"p99_400_on={p99_on:.1f} p99_400_off={p99_off:.1f} cost_us={files:.1f}"
         )
     finally:
         for server in servers:

@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
@@ -514,7 +515,7 @@ def queue_depth() -> float | None:
         return None
     queue = app.conf.task_default_queue or "celery"
     with app.connection_for_read(connect_timeout=1) as conn:
-        conn.ensure_connection(max_retries=1, timeout=1)
+        conn.ensure_connection(max_retries=0, timeout=1)  # a scrape does not wait for retries
         try:
             channel: Any = conn.default_channel
             _, messages, _ = channel.queue_declare(queue=queue, passive=True)
@@ -523,11 +524,32 @@ def queue_depth() -> float | None:
         return float(messages)
 
 
+# The database is read in a thread of its own, waited for at most DB_READ_TIMEOUT_S: with the
+# database down a pool checkout waits for the pool's timeout (10 s), longer than a scrape may
+# take. One read at a time: while one still waits, the next scrape leaves the figure out.
+DB_READ_TIMEOUT_S = 2.0
+_db_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-db")
+_db_read: Future[float] | None = None
+
+
 def oldest_unfinished_age() -> float:
+    global _db_read
+    if _db_read is not None and not _db_read.done():
+        raise TimeoutError("the previous read is still waiting for the database")
+    _db_read = _db_reader.submit(_read_oldest_unfinished_age)
+    return _db_read.result(timeout=DB_READ_TIMEOUT_S)
+
+
+def _read_oldest_unfinished_age() -> float:
+    from django.db import connection
+
     from coach.tasks import awaiting_analysis
 
-    oldest = awaiting_analysis().order_by("completed_at").values_list("completed_at", flat=True)
-    first = oldest.first()
+    try:
+        oldest = awaiting_analysis().order_by("completed_at").values_list("completed_at", flat=True)
+        first = oldest.first()
+    finally:
+        connection.close()  # this thread's connection goes back to the pool
     if first is None:
         return 0.0
     return max(0.0, (datetime.now(UTC) - first).total_seconds())
