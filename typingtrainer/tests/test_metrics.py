@@ -7,6 +7,7 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -434,3 +435,44 @@ def test_every_name_scraped_is_an_exported_name(scraper, client, learner, lesson
         "tt_db_pool_connections",
     }
     assert "tt_celery_tasks_total" not in metrics.exported_names("web")
+
+
+def test_a_scraper_inside_the_network_is_not_sent_to_https(settings, monkeypatch):
+    """Production redirects plain HTTP to HTTPS, but not /metrics (as /healthz): Prometheus on
+    the compose network scrapes web:8000 directly."""
+    import importlib
+
+    monkeypatch.setenv("SECRET_KEY", "x7Hq2-production-secret-key-that-is-long-and-random-9fKd0s")
+    production = importlib.import_module("typingtrainer.settings_production")
+    settings.METRICS_TOKEN = TOKEN
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = production.SECURE_REDIRECT_EXEMPT
+    scraper = Client(headers={"Authorization": f"Bearer {TOKEN}"})
+    assert scraper.get("/metrics").status_code == 200
+    assert scraper.get("/about/").status_code == 301
+
+
+@celery_app.task(name="typingtrainer.tests.test_metrics.fails")
+def fails() -> None:
+    raise ValueError("a task that fails")
+
+
+@celery_app.task(name="typingtrainer.tests.test_metrics.retries", bind=True, max_retries=1)
+def retries(self: Any, attempt: int = 0) -> int:
+    if attempt == 0:
+        raise self.retry(kwargs={"attempt": 1}, countdown=0)
+    return attempt
+
+
+def test_tasks_are_counted_by_name_and_outcome_where_they_run(scraper):
+    before = scrape(scraper)
+    with pytest.raises(ValueError, match="a task that fails"):
+        fails.delay()
+    assert retries.delay().get() == 1  # eagerly: retried once, then succeeded
+    after = scrape(scraper)
+    failing = {"task": "typingtrainer.tests.test_metrics.fails"}
+    retrying = {"task": "typingtrainer.tests.test_metrics.retries"}
+    assert moved(before, after, "tt_celery_tasks_total", **failing, outcome="failed") == 1
+    assert moved(before, after, "tt_celery_tasks_total", **retrying, outcome="retried") == 1
+    assert moved(before, after, "tt_celery_tasks_total", **retrying, outcome="succeeded") == 1
+    assert moved(before, after, "tt_celery_task_duration_seconds_count", **failing) == 1
