@@ -373,6 +373,8 @@ _task_started: dict[str, float] = {}
 
 def task_started(task_id: str | None = None, **_: Any) -> None:
     if task_id:
+        if len(_task_started) > 10_000:  # starts whose end never came (see task_finished)
+            _task_started.clear()
         _task_started[task_id] = time.perf_counter()
 
 
@@ -380,7 +382,8 @@ def task_finished(
     task_id: str | None = None, task: Any = None, state: str | None = None, **_: Any
 ) -> None:
     """task_postrun: its state says succeeded, failed or retried (task_failure and task_retry
-    come before it with the same news)."""
+    come before it with the same news). Celery sends none for an eager task whose error it
+    re-raises (CELERY_TASK_EAGER_PROPAGATES): only a worker counts failures."""
     started = _task_started.pop(task_id or "", None)
     if not ENABLED or task is None:
         return
