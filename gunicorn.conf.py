@@ -87,12 +87,13 @@ forwarded_allow_ips = (
 
 class ClientAddressLogger(Logger):
     """The access log's first field (%(h)s) is the client's address as the app's rate limits
-    see it, not the proxy's; with LOG_FORMAT=json each line gunicorn writes is a JSON object."""
+    see it, not the proxy's. With LOG_FORMAT=json gunicorn's own lines are JSON objects; an
+    access log turned back on keeps its access_log_format."""
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         if LOG_FORMAT == "json":
-            for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            for handler in self.error_log.handlers:
                 handler.setFormatter(_logconfig.json_formatter())
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
