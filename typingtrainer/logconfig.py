@@ -28,6 +28,11 @@ NOT_FIELDS = ("request", "server_time")
 # forge a second log field or line, and short enough that a client cannot fill the logs with it.
 SANE_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
+# Loggers that say at INFO what every request does: SQL (at DEBUG) and the database pool's
+# "connection requested / given / returning", three lines a request that cost the keystroke
+# endpoint about 40 % of its throughput (bench/ingest.py --gunicorn). LOG_LEVELS can raise them.
+QUIET = ("django.db.backends", "psycopg.pool")
+
 # The id of the request (or Celery task) being handled in this thread, set by
 # typingtrainer.requestlog and typingtrainer.celery.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -112,7 +117,7 @@ def json_formatter() -> logging.Formatter:
 
 def logging_config(*, log_format: str, level: str, levels: str = "") -> dict[str, Any]:
     """settings.LOGGING: one handler on stderr, which every logger propagates to."""
-    loggers: dict[str, dict[str, str]] = {"django.db.backends": {"level": "WARNING"}}
+    loggers: dict[str, dict[str, str]] = {name: {"level": "WARNING"} for name in QUIET}
     loggers.update({name: {"level": value} for name, value in parse_levels(levels).items()})
     return {
         "version": 1,

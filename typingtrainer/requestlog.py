@@ -31,6 +31,7 @@ from .logconfig import accepted_id, request_id
 
 HEADER = "X-Request-ID"
 META_KEY = "HTTP_X_REQUEST_ID"
+USER_ID = "_log_user_id"  # the request attribute identify() sets
 log = logging.getLogger("typingtrainer.request")
 
 
@@ -77,7 +78,20 @@ def log_request(
     )
 
 
-def log_wsgi_request(environ: dict[str, Any], *, route: str, status: int, started: float) -> str:
+def identify(request: HttpRequest, user_id: int | None) -> None:
+    """For the request line: the learner a view authenticated without loading the user (the
+    practice token names its owner); None for a guest."""
+    request.__dict__[USER_ID] = user_id
+
+
+def log_wsgi_request(
+    environ: dict[str, Any],
+    request: HttpRequest | None,
+    *,
+    route: str,
+    status: int,
+    started: float,
+) -> str:
     """The request line for a request served without Django's handler (the keystroke
     dispatcher); returns the id for its response header."""
     log_request(
@@ -85,7 +99,7 @@ def log_wsgi_request(environ: dict[str, Any], *, route: str, status: int, starte
         route=route,
         status=status,
         started=started,
-        user_id=None,
+        user_id=None if request is None else request.__dict__.get(USER_ID),
         client=forwarded_client(
             environ.get("REMOTE_ADDR", ""),
             environ.get("HTTP_X_FORWARDED_FOR", ""),
@@ -97,7 +111,9 @@ def log_wsgi_request(environ: dict[str, Any], *, route: str, status: int, starte
 
 def loaded_user_id(request: HttpRequest) -> int | None:
     """The id of the request's user if the request has loaded it (a view, the API's token
-    check, a template), without loading it here."""
+    check, a template) or a view named it (identify), without loading it here."""
+    if USER_ID in request.__dict__:
+        return request.__dict__[USER_ID]
     user: Any = request.__dict__.get("user")
     if isinstance(user, SimpleLazyObject):  # AuthenticationMiddleware's; loaded into the cache
         user = request.__dict__.get("_cached_user")

@@ -97,7 +97,7 @@ def keystrokes(
     ]
     # The request line, and its id (set by request_started) in the header, as for any page.
     rid = requestlog.log_wsgi_request(
-        environ, route=KEYSTROKES_ROUTE, status=response.status_code, started=started
+        environ, request, route=KEYSTROKES_ROUTE, status=response.status_code, started=started
     )
     headers.append((requestlog.HEADER, rid))
     start_response(status, headers)

@@ -252,12 +252,15 @@ def test_the_keystroke_path_has_the_header_and_a_line_of_its_own(learner, lesson
     assert line["route"] == wsgi.KEYSTROKES_ROUTE
     assert (line["method"], line["status"], line["request_id"]) == ("POST", 201, "edge-1234")
     assert line["duration_ms"] >= 0
+    assert line["user_id"] == learner.pk  # the token's owner; no user was loaded
+
     # The name the URLconf gives the same endpoint, so both paths log one route.
     assert resolve(f"/sessions/{session}/keystrokes").view_name == wsgi.KEYSTROKES_ROUTE
     refused = call(f"/sessions/{session}/keystrokes", b"{}", HTTP_X_REQUEST_ID="bad\nid")
     assert 400 <= refused["status"] < 500
     assert refused["headers"]["X-Request-ID"] != "bad\nid"
     assert json_logs.requests()[-1]["request_id"] == refused["headers"]["X-Request-ID"]
+    assert json_logs.requests()[-1]["user_id"] is None  # no valid token, no one named
 
 
 # --- Format and levels from the environment ---
