@@ -29,8 +29,8 @@ NOT_FIELDS = ("request", "server_time")
 SANE_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
 # Loggers that say at INFO what every request does: SQL (at DEBUG) and the database pool's
-# "connection requested / given / returning", three lines a request that cost the keystroke
-# endpoint about 40 % of its throughput (bench/ingest.py --gunicorn). LOG_LEVELS can raise them.
+# "connection requested / given / returning", three lines a request, which cost a keystroke batch
+# twice what its own request line does (bench/request_log.py). LOG_LEVELS can raise them.
 QUIET = ("django.db.backends", "psycopg.pool")
 
 # The id of the request (or Celery task) being handled in this thread, set by
