@@ -62,6 +62,7 @@ warm_up = _env.env_bool("GUNICORN_WARMUP", True)
 # GUNICORN_ACCESS_LOG=- (or a file) turns it back on.
 accesslog = _env.env_str("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+loglevel = _logconfig.check_level(_env.env_str("LOG_LEVEL", "INFO"), "LOG_LEVEL").lower()
 # gunicorn's own lines (workers booting, timeouts) in the app's format: JSON in production
 # (the image's DJANGO_SETTINGS_MODULE), plain otherwise, LOG_FORMAT deciding if set.
 LOG_FORMAT = _logconfig.check_format(
