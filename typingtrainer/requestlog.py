@@ -9,8 +9,8 @@ carry it too) and into the headers of every Celery task the request queues
 
 The request line names the route (the URL pattern's name), never the path: paths hold session
 ids and, for password resets, secret keys. It carries the user's id only (never an email or a
-name), and only when something in the request already loaded the user: the line never costs a
-session read of its own.
+name), and only when something in the request already loaded the user or a view named the
+learner its practice token belongs to (identify): the line never costs a session read of its own.
 """
 
 from __future__ import annotations
