@@ -37,10 +37,10 @@ format: install
 	$(UV) run djlint templates --reformat --quiet || true
 
 worker: install
-	$(UV) run celery -A typingtrainer worker --loglevel=INFO
+	$(UV) run celery -A typingtrainer worker
 
 beat: install
-	$(UV) run celery -A typingtrainer beat --loglevel=INFO
+	$(UV) run celery -A typingtrainer beat
 
 curriculum: install
 	$(UV) run python -m courses.curriculum.build

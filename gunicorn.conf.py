@@ -16,11 +16,12 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 
-def _load_env_helpers() -> ModuleType:
-    """typingtrainer/env.py on its own: importing the `typingtrainer` package would load Celery
-    into the master (~0.5 s) for nothing. An empty variable means "unset", as in the settings."""
-    path = Path(__file__).resolve().parent / "typingtrainer" / "env.py"
-    spec = importlib.util.spec_from_file_location("typingtrainer_env", path)
+def _load_helpers(name: str) -> ModuleType:
+    """typingtrainer/<name>.py on its own: importing the `typingtrainer` package would load
+    Celery into the master (~0.5 s) for nothing. An empty variable means "unset", as in the
+    settings."""
+    path = Path(__file__).resolve().parent / "typingtrainer" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"typingtrainer_{name}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -28,7 +29,8 @@ def _load_env_helpers() -> ModuleType:
     return module
 
 
-_env = _load_env_helpers()
+_env = _load_helpers("env")
+_logconfig = _load_helpers("logconfig")
 
 bind = _env.env_str("GUNICORN_BIND", "0.0.0.0:8000")
 # GUNICORN_WORKERS, else WEB_CONCURRENCY (the PaaS convention, which gunicorn itself also reads
@@ -56,8 +58,20 @@ max_requests_jitter = _env.env_int("GUNICORN_MAX_REQUESTS_JITTER", 500)
 # deploy by restarting. GUNICORN_PRELOAD=false loads the app in each worker instead.
 preload_app = _env.env_bool("GUNICORN_PRELOAD", True)
 warm_up = _env.env_bool("GUNICORN_WARMUP", True)
-accesslog = _env.env_str("GUNICORN_ACCESS_LOG", "-")
+# No access log by default: the app writes one line per request itself, with its id, route,
+# user and duration (typingtrainer/requestlog.py), which an access log would only repeat.
+# GUNICORN_ACCESS_LOG=- (or a file) turns it back on.
+accesslog = _env.env_str("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+loglevel = _logconfig.check_level(_env.env_str("LOG_LEVEL", "INFO"), "LOG_LEVEL").lower()
+# gunicorn's own lines (workers booting, timeouts) in the app's format: JSON in production
+# (the image's DJANGO_SETTINGS_MODULE), plain otherwise, LOG_FORMAT deciding if set.
+LOG_FORMAT = _logconfig.check_format(
+    _env.env_str(
+        "LOG_FORMAT",
+        "json" if _env.env_str("DJANGO_SETTINGS_MODULE").endswith("_production") else "plain",
+    )
+)
 # gunicorn >= 25.1 opens a control socket for `gunicornc` at $HOME/.gunicorn/gunicorn.ctl unless
 # told not to. Nothing here uses it; every gunicorn of a user would fight over that one path, and
 # in the image $HOME (/app) is not writable.
@@ -75,7 +89,14 @@ forwarded_allow_ips = (
 
 class ClientAddressLogger(Logger):
     """The access log's first field (%(h)s) is the client's address as the app's rate limits
-    see it, not the proxy's."""
+    see it, not the proxy's. With LOG_FORMAT=json gunicorn's own lines are JSON objects; an
+    access log turned back on keeps its access_log_format."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if LOG_FORMAT == "json":
+            for handler in self.error_log.handlers:
+                handler.setFormatter(_logconfig.json_formatter())
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         # Imported here, in the worker that has loaded the app: in the master it would pull in

@@ -640,7 +640,8 @@ def base_env(workdir: Path) -> dict[str, str]:
         # The cookie endpoint's per-learner limit (240 a minute) would measure the limiter.
         "RATE_LIMIT_BATCHES_PER_MINUTE": "100000000",
         "STATIC_ROOT": str(workdir / "static"),  # collectstatic's output, as in the image
-        "LOG_LEVEL": "WARNING",
+        # Production's level: one request line per batch is part of what the endpoint costs.
+        "LOG_LEVEL": "INFO",
     }
 
 
@@ -828,7 +829,15 @@ def close_django() -> None:
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, str]]:
-    kind, _, shape = text.partition(":")
+    """`gthread:3x4`, optionally with settings of its own: `gthread:3x4+LOG_LEVEL=WARNING`."""
+    config, *settings = text.split("+")
+    extra = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"{text!r}: want +NAME=VALUE after the shape")
+        extra[name] = value
+    kind, _, shape = config.partition(":")
     workers, _, threads = shape.partition("x")
     if kind not in ("sync", "gthread") or not workers.isdigit() or not threads.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r}: want sync:<workers>x1 or gthread:<w>x<t>")
@@ -839,6 +848,7 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
         "GUNICORN_THREADS": threads,
         # The pool holds as many connections as the worker has threads (at least the default).
         "DATABASE_POOL_MAX_SIZE": str(max(int(threads), 4)),
+        **extra,
     }
 
 
@@ -1150,7 +1160,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--variants",
         default="sync:2x1,sync:5x1,gthread:2x4,gthread:3x4",
-        help="--gunicorn: kind:<workers>x<threads>, comma-separated",
+        help="--gunicorn: kind:<workers>x<threads>[+NAME=VALUE...], comma-separated",
     )
     parser.add_argument("--max-requests", type=int, default=60, help="--recycle")
     parser.add_argument("--recycle-rate", type=float, default=40, help="--recycle: requests/s")

@@ -36,6 +36,11 @@ class Token:
     started: float  # the session's start, epoch seconds
     expires: int  # epoch seconds
 
+    @property
+    def user_id(self) -> int | None:
+        """The owner's user id; None for a guest."""
+        return int(self.owner[1:]) if self.owner.startswith("u") else None
+
 
 def lifetime() -> int:
     return int(getattr(settings, "PRACTICE_TOKEN_SECONDS", 1800))

@@ -15,6 +15,7 @@ from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
 from typingtrainer.http import BadJson, client_ip, parse_json, render_fragment
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
+from typingtrainer.requestlog import identify
 
 from . import practice, scoring, tokens
 from .access import Access, access_for, can_see, course_lessons
@@ -220,6 +221,7 @@ def ingest_keystrokes(request: PlainRequest, session_id: str) -> JsonResponse:
         token = tokens.verify(request.META.get(tokens.META_HEADER), session_id)
     except tokens.TokenError as exc:
         return _token_error(exc)
+    identify(request, token.user_id)
     seq = payload.get("seq")
     try:
         practice.check_pace(seq, token)
@@ -251,6 +253,7 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
         token = tokens.verify(request.META.get(tokens.META_HEADER), str(session_id))
     except tokens.TokenError as exc:
         return _token_error(exc)
+    identify(request, token.user_id)
     if limited := _over_limit(token.owner, "complete"):
         return limited
     session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()

@@ -11,6 +11,7 @@ class TypingTrainerConfig(AppConfig):
         # Here rather than in the settings module: settings_production imports the base
         # settings, so only now is SENTRY_ENVIRONMENT final. Web (wsgi), worker and beat (the
         # Celery Django fixup) all set Django up before they handle anything.
+        from . import requestlog  # noqa: F401  (connects its request_started receiver)
         from .sentry import init_from_settings
 
         init_from_settings()

@@ -338,9 +338,10 @@ def read_pool() -> bool:
 
 
 class RequestMetricsMiddleware:
-    """Outermost: every request Django answers, by the name of the URL pattern that served it
-    (the namespaced view name, e.g. `lesson_start`, `api:complete`); `unmatched` when none
-    resolved (a 404, or an answer from a middleware before resolving), `static` for whitenoise."""
+    """Just inside the request log: every request Django answers, by the name of the URL
+    pattern that served it (the namespaced view name, e.g. `lesson_start`, `api:complete`);
+    `unmatched` when none resolved (a 404, or an answer from a middleware before resolving),
+    `static` for whitenoise."""
 
     def __init__(self, get_response: Callable[[Any], Any]) -> None:
         from django.conf import settings

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 # An empty variable means "unset" everywhere (a copy of .env.example leaves many empty).
 from .env import env_bool, env_float, env_int, env_list, env_path, env_str
+from .logconfig import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,7 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so it times and counts every answer, the other middlewares' too.
+    # First: its request line times the whole stack and covers every response.
+    "typingtrainer.requestlog.RequestLogMiddleware",
+    # Next: it times and counts every answer, the other middlewares' too.
     "typingtrainer.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -407,13 +410,9 @@ SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logs (typingtrainer/logconfig.py): plain text here, JSON lines in production; one line per
+# request with its id (typingtrainer/requestlog.py). ---
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+LOGGING = logging_config(
+    log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"), levels=env_str("LOG_LEVELS")
+)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import CELERY_BROKER_URL, STORAGES, TRUSTED_PROXY_COUNT, env_bool, env_int, env_str
+from .settings import (
+    CELERY_BROKER_URL,
+    STORAGES,
+    TRUSTED_PROXY_COUNT,
+    env_bool,
+    env_int,
+    env_str,
+    logging_config,
+)
 
 if not env_str("SECRET_KEY"):
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
@@ -44,3 +52,9 @@ CSRF_COOKIE_SECURE = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+
+# JSON lines, one per record, for a log collector; LOG_FORMAT=plain to read them by eye.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+LOGGING = logging_config(
+    log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"), levels=env_str("LOG_LEVELS")
+)

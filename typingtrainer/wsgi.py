@@ -5,14 +5,16 @@ session or template; Django's handler and middleware stack cost it about a fifth
 throughput (issue 11). The dispatcher sends it straight to the same function the URLconf
 serves (lessons.views.ingest_keystrokes), doing itself what the stack did for it: the
 request_started/request_finished signals (which close stale database connections), the
-ALLOWED_HOSTS check, SecurityMiddleware's HTTPS redirect and headers, and a logged JSON 500
-for any exception. Everything else goes to Django."""
+ALLOWED_HOSTS check, SecurityMiddleware's HTTPS redirect and headers, a logged JSON 500 for
+any exception, and the request line with its X-Request-ID (typingtrainer/requestlog.py).
+Everything else goes to Django."""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -34,11 +36,13 @@ from django.urls import set_script_prefix  # noqa: E402
 from django.utils.log import log_response  # noqa: E402
 
 from lessons.views import ingest_keystrokes  # noqa: E402
+from typingtrainer import requestlog  # noqa: E402
 from typingtrainer.metrics import observe_dispatch  # noqa: E402
 
 KEYSTROKES = re.compile(
     r"^/sessions/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/keystrokes$"
 )
+KEYSTROKES_ROUTE = "session_keystrokes"  # its name in the URLconf, for the request log and metrics
 security_log = logging.getLogger("django.security.DisallowedHost")
 StartResponse = Callable[..., Any]
 
@@ -64,10 +68,11 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
     return django_application(environ, start_response)
 
 
-@observe_dispatch("session_keystrokes")  # the request metrics the middleware would count
+@observe_dispatch(KEYSTROKES_ROUTE)  # the request metrics the middleware would count
 def keystrokes(
     environ: dict[str, Any], start_response: StartResponse, session_id: str
 ) -> Iterable[bytes]:
+    started = time.perf_counter()
     set_script_prefix(get_script_name(environ))
     signals.request_started.send(sender=WSGIHandler, environ=environ)
     request: WSGIRequest | None = None
@@ -92,6 +97,11 @@ def keystrokes(
         *response.items(),
         *(("Set-Cookie", cookie.OutputString()) for cookie in response.cookies.values()),
     ]
+    # The request line, and its id (set by request_started) in the header, as for any page.
+    rid = requestlog.log_wsgi_request(
+        environ, request, route=KEYSTROKES_ROUTE, status=response.status_code, started=started
+    )
+    headers.append((requestlog.HEADER, rid))
     start_response(status, headers)
     return response
 

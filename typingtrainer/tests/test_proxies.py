@@ -3,6 +3,7 @@ proxy's, and without a declared proxy nobody can choose their address with X-For
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -137,7 +138,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize(("proxies", "logged"), [("0", "127.0.0.1"), ("1", "203.0.113.7")])
-def test_gunicorns_access_log_shows_the_client_the_limits_count(tmp_path: Path, proxies, logged):
+def test_gunicorns_access_log_and_the_apps_request_line_show_the_client_the_limits_count(
+    tmp_path: Path, proxies, logged
+):
     port = _free_port()
     log = tmp_path / "access.log"
     env = {
@@ -167,6 +170,7 @@ def test_gunicorns_access_log_shows_the_client_the_limits_count(tmp_path: Path, 
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     assert response.status == 200
+                    request_id = response.headers["X-Request-ID"]
                     break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -181,3 +185,13 @@ def test_gunicorns_access_log_shows_the_client_the_limits_count(tmp_path: Path, 
         _, errors = server.communicate(timeout=30)
     line = next(line for line in log.read_text().splitlines() if "/healthz" in line)
     assert line.split()[0] == logged, (line, errors.decode()[-2000:])
+    # Production's own lines, gunicorn's included, are JSON; the app's request line has the
+    # same client and the id the response carried.
+    lines = [json.loads(text) for text in errors.decode().splitlines()]
+    assert any(entry["logger"] == "gunicorn.error" for entry in lines)
+    app_line = next(
+        entry
+        for entry in lines
+        if entry["logger"] == "typingtrainer.request" and entry.get("request_id") == request_id
+    )
+    assert (app_line["route"], app_line["client"]) == ("healthz", logged)
