@@ -1,6 +1,10 @@
 # Production image: gunicorn + whitenoise on Python 3.11, dependencies from uv.lock.
 FROM python:3.11-slim AS base
 
+# PROMETHEUS_MULTIPROC_DIR: each gunicorn worker (and each Celery pool process) keeps its metric
+# values in files there, added up at a scrape (typingtrainer/metrics.py); it is the container's
+# own, emptied when gunicorn's master or the Celery worker starts.
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     UV_COMPILE_BYTECODE=1 \
@@ -8,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     PATH="/opt/venv/bin:$PATH" \
     DJANGO_SETTINGS_MODULE=typingtrainer.settings_production \
-    VAR_DIR=/app/var
+    VAR_DIR=/app/var \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/typingtrainer-metrics
 
 # postgresql-client: pg_dump/pg_restore for `manage.py backup` / `restore` (15, as the compose
 # database; a client must be of the server's major version or newer).

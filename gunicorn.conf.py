@@ -7,6 +7,7 @@ import gc
 import importlib.util
 import io
 import multiprocessing
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -91,6 +92,28 @@ class ClientAddressLogger(Logger):
 
 
 logger_class = ClientAddressLogger
+
+
+# Metrics (typingtrainer/metrics.py): with PROMETHEUS_MULTIPROC_DIR each worker keeps its values in
+# files there and /metrics adds up the directory. The master empties it once at start (the
+# files of a previous run's workers would be added in) and drops a dead worker's gauges (the
+# pool's in-use and waiting connections), so they count only live workers; its counters stay.
+METRICS_DIR = _env.env_str("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server: object) -> None:
+    if METRICS_DIR:
+        os.makedirs(METRICS_DIR, exist_ok=True)
+        for name in os.listdir(METRICS_DIR):
+            if name.endswith(".db"):
+                os.remove(os.path.join(METRICS_DIR, name))
+
+
+def child_exit(server: object, worker: Any) -> None:
+    if METRICS_DIR:
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(worker.pid, METRICS_DIR)
 
 
 def pre_fork(server: object, worker: object) -> None:

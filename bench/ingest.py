@@ -4,6 +4,7 @@ closed and open loop, plus bytes per keystroke on disk and an integrity check.
     uv run python bench/ingest.py [--rounds 3] [--duration 6] [--connections 16]
     uv run python bench/ingest.py --gunicorn [--variants sync:2x1,sync:5x1,gthread:2x4,gthread:3x4]
     uv run python bench/ingest.py --recycle
+    uv run python bench/ingest.py --metrics
 
 A measurement, not a test: a missed target still exits 0. It exits non-zero when the real
 endpoint answers errors, an acknowledged batch is not stored, or the run cannot be set up.
@@ -39,6 +40,9 @@ Default run, in one process and against one gunicorn:
 `--recycle`: workers recycled every few requests (GUNICORN_MAX_REQUESTS), the first request of
 each new worker against the rest, with the warm-up off (GUNICORN_PRELOAD=false,
 GUNICORN_WARMUP=false) and on, interleaved.
+`--metrics`: the real endpoint with metrics on (PROMETHEUS_MULTIPROC_DIR, as in the image)
+against METRICS_ENABLED=false, interleaved; the last line is
+`metrics: on=<req/s> off=<req/s> ratio=<on/off> ...`.
 
 The last line of the default run is `ingest: ratio=<a/b> p99_400=<ms> bytes_per_key=<B> lost=<n>`.
 """
@@ -725,6 +729,12 @@ def main_run(opts: Any, wrk: str, workdir: Path) -> int:
         print_closed("(a) real POST /sessions/<id>/keystrokes", runs["a"])
         print_closed("(b) bare POST /bench/bare/<id>        ", runs["b"])
         ratios = [a.rps / b.rps for a, b in zip(runs["a"], runs["b"], strict=True) if b.rps]
+        files = metrics_cost_us(env, workdir / "micro-metrics")
+        memory = metrics_cost_us(env, None)
+        print(
+            f"cost per stored batch, timed alone: {files:.1f} us with the value files "
+            f"(PROMETHEUS_MULTIPROC_DIR), {memory:.1f} us in one process"
+        )
         ratio = statistics.median(ratios)
         print(
             f"  medians: (a) {statistics.median(r.rps for r in runs['a']):.1f} req/s "
@@ -900,6 +910,149 @@ def gunicorn_run(opts: Any, wrk: str, workdir: Path) -> int:
     return 1 if failed or lost else 0
 
 
+# --- Metrics on against off ----------------------------------------------------------------------
+
+METRICS_TOKEN = secrets.token_urlsafe(24)
+
+
+def scrape_metrics(server: Server) -> dict[str, float]:
+    """The server's /metrics, as {'name{labels}': value} for the unlabelled and the keystroke
+    route's series (enough to check what the server counted)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}", "Host": "127.0.0.1"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        text = answer.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, number = line.rpartition(" ")
+            values[name] = float(number)
+    return values
+
+
+MICRO = """
+import time, django
+django.setup()
+from typingtrainer import metrics
+n = 100_000
+began = time.perf_counter()
+for _ in range(n):
+    metrics.record_request("session_keystrokes", "POST", 201, 0.003)
+    metrics.batch_stored(20)
+print((time.perf_counter() - began) / n * 1e6)
+"""
+
+
+def metrics_cost_us(env: dict[str, str], directory: Path | None) -> float:
+    """What one stored batch adds in the worker: the request counter and histogram and the two
+    batch counters, timed in a process of its own (with the value files in `directory`, or the
+    in-process registry)."""
+    run_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if directory is not None:
+        run_env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    done = subprocess.run(
+        [sys.executable, "-c", MICRO], cwd=ROOT, env=run_env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return float(done.stdout.split()[-1])
+
+
+def metrics_run(opts: Any, wrk: str, workdir: Path) -> int:
+    """The real endpoint on two gunicorns of the production configuration, one counting
+    (PROMETHEUS_MULTIPROC_DIR set, as in the image) and one with METRICS_ENABLED=false (no
+    middleware, the dispatcher unwrapped, every helper returning at once), interleaved round by
+    round: closed-loop requests/s and the ratio on/off, and the open loop at 400/s on each."""
+    groups, text = setup(workdir, opts.typists, 4)
+    env = base_env(workdir)
+    os.environ.update(env)
+    variants = {
+        "metrics on": {
+            "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
+            "METRICS_TOKEN": METRICS_TOKEN,
+        },
+        "metrics off": {"METRICS_ENABLED": "false", "METRICS_TOKEN": METRICS_TOKEN},
+    }
+    servers = [
+        start_gunicorn(name.replace(" ", "-"), env, workdir, extra)
+        for name, extra in variants.items()
+    ]
+    closed_loads = [Load(name, REAL_PATH, groups[i]) for i, name in enumerate(variants)]
+    open_loads = [Load(f"{name} open", REAL_PATH, groups[2 + i]) for i, name in enumerate(variants)]
+    failed = False
+    try:
+        for server in servers:
+            wait_healthy(server)
+        print(
+            f"== metrics on vs off, the real endpoint, interleaved, {opts.rounds} rounds: wrk "
+            f"{opts.connections} connections {opts.duration} s (after {opts.warmup} s warm-up), "
+            f"then open loop at 400/s for {opts.open_seconds} s; {config_summary(env)}",
+            flush=True,
+        )
+        closed: list[list[Closed]] = [[], []]
+        opened: list[list[Any]] = [[], []]
+        for number in range(opts.rounds):
+            order = [0, 1] if number % 2 == 0 else [1, 0]  # A B, B A, A B ...
+            for index in order:
+                server, load = servers[index], closed_loads[index]
+                if opts.warmup:
+                    run_wrk(wrk, server, load, text, workdir, opts.warmup, opts)
+                run = run_wrk(wrk, server, load, text, workdir, opts.duration, opts)
+                failed |= closed_failed(run, workdir, server)
+                closed[index].append(run)
+                opened[index].append(
+                    run_open(server, open_loads[index], text, 400, opts.open_seconds)
+                )
+        for name, series in zip(variants, closed, strict=True):
+            print_closed(name, series)
+        ratios = [on.rps / off.rps for on, off in zip(closed[0], closed[1], strict=True)]
+        rps = [statistics.median(r.rps for r in series) for series in closed]
+        header = f"{'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}   {'open 400/s p50':>14} {'p99':>7}"
+        print(f"\n{'':<12} {header}")
+        for index, name in enumerate(variants):
+            print(
+                f"{name:<12} {rps[index]:8.1f} "
+                f"{statistics.median(r.p50_ms for r in closed[index]):7.2f} "
+                f"{statistics.median(r.p99_ms for r in closed[index]):7.2f}   "
+                f"{statistics.median(r.p50 for r in opened[index]):14.1f} "
+                f"{statistics.median(r.p99 for r in opened[index]):7.1f}"
+            )
+        settle(servers)
+        counted = [scrape_metrics(server) for server in servers]
+        stored_on = counted[0].get("tt_keystroke_batches_stored_total", 0)
+        stored_off = counted[1].get("tt_keystroke_batches_stored_total", 0)
+        print(
+            f"counted: on {stored_on:.0f} batches stored (wrk read "
+            f"{closed_loads[0].created} 201s, the open loop {len(open_loads[0].acked)} acks); "
+            f"off {stored_off:.0f}"
+        )
+        files = metrics_cost_us(env, workdir / "micro-metrics")
+        memory = metrics_cost_us(env, None)
+        print(
+            f"cost per stored batch, timed alone: {files:.1f} us with the value files "
+            f"(PROMETHEUS_MULTIPROC_DIR), {memory:.1f} us in one process"
+        )
+        ratio = statistics.median(ratios)
+        p99_on = statistics.median(r.p99 for r in opened[0])
+        p99_off = statistics.median(r.p99 for r in opened[1])
+        print(
+            f"metrics: on={rps[0]:.0f} off={rps[1]:.0f} ratio={ratio:.3f} "
+            f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}) "
+            f"p99_400_on={p99_on:.1f} p99_400_off={p99_off:.1f} cost_us={files:.1f}"
+        )
+    finally:
+        for server in servers:
+            stop_gunicorn(server)
+    lost, lines = integrity(closed_loads + open_loads)
+    print(f"integrity: lost {lost}")
+    if lost:
+        print("\n".join(lines))
+    close_django()
+    return 1 if failed or lost else 0
+
+
 # --- First request after a recycle ---------------------------------------------------------------
 
 ACCESS_FORMAT = '%(p)s %(D)s "%(r)s" %(s)s'
@@ -986,6 +1139,7 @@ def parse_args() -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--gunicorn", action="store_true", help="compare gunicorn configurations")
     mode.add_argument("--recycle", action="store_true", help="first request after a recycle")
+    mode.add_argument("--metrics", action="store_true", help="metrics on against off")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=6, help="closed-loop seconds per load")
     parser.add_argument("--warmup", type=float, default=1, help="closed-loop warm-up seconds")
@@ -1020,6 +1174,8 @@ def main() -> int:
             code = gunicorn_run(opts, wrk, workdir)
         elif opts.recycle:
             code = recycle_run(opts, wrk, workdir)
+        elif opts.metrics:
+            code = metrics_run(opts, wrk, workdir)
         else:
             code = main_run(opts, wrk, workdir)
     finally:

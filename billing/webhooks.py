@@ -13,9 +13,13 @@ from typing import Any
 
 import stripe
 from django.contrib.auth import get_user_model
+from django.dispatch import receiver
+from djstripe import signals
 from djstripe.event_handlers import djstripe_receiver
-from djstripe.models import Customer, Event, Subscription
+from djstripe.models import Customer, Event, Subscription, WebhookEventTrigger
 from djstripe.settings import djstripe_settings
+
+from typingtrainer import metrics
 
 from .entitlements import plan_from
 
@@ -29,6 +33,33 @@ ENTITLEMENT_EVENTS = [
     "invoice.paid",
     "invoice.payment_failed",
 ]
+
+
+# Counted from dj-stripe's own signals (djstripe.models.webhooks.WebhookEventTrigger.from_request):
+# a bad signature is `valid=False` after validation; a delivery processed (a repeat of one
+# already stored too) is post_process; an exception while processing (then a 500, and Stripe
+# retries) is processing_error. A request without a Stripe-Signature header is refused before
+# any of these (400, in tt_http_requests_total under dj-stripe's webhook route).
+def _event_type(trigger: WebhookEventTrigger) -> str:
+    """The event's type if it is one we act on, else "other" (a bounded label)."""
+    event_type = trigger.json_body.get("type")
+    return event_type if event_type in ENTITLEMENT_EVENTS else "other"
+
+
+@receiver(signals.webhook_post_validate, dispatch_uid="metrics-webhook-rejected")
+def _count_rejected(sender: Any, instance: WebhookEventTrigger, valid: bool, **_: Any) -> None:
+    if not valid:
+        metrics.webhook_event(_event_type(instance), "rejected")
+
+
+@receiver(signals.webhook_post_process, dispatch_uid="metrics-webhook-processed")
+def _count_processed(sender: Any, instance: WebhookEventTrigger, **_: Any) -> None:
+    metrics.webhook_event(_event_type(instance), "processed")
+
+
+@receiver(signals.webhook_processing_error, dispatch_uid="metrics-webhook-failed")
+def _count_failed(sender: Any, instance: WebhookEventTrigger, **_: Any) -> None:
+    metrics.webhook_event(_event_type(instance), "failed")
 
 
 @djstripe_receiver(ENTITLEMENT_EVENTS)

@@ -17,6 +17,7 @@ from courses.layouts import LAYOUTS
 from lessons.models import PracticeSession
 from stats.aggregates import learner_today, shown_key
 from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat
+from typingtrainer import metrics
 from typingtrainer.zones import learner_day_start
 
 from . import llm
@@ -134,6 +135,7 @@ def analyze(session: PracticeSession) -> Report | None:
             source = Report.Source.LLM
         except llm.LLMUnavailable as exc:
             log.warning("LLM phrasing failed, using the built-in advice: %s", exc)
+            metrics.llm_fallback("advice")
     try:
         with transaction.atomic():
             return Report.objects.create(
@@ -266,6 +268,7 @@ def ask(*, user: Any, question: str) -> ChatMessage:
             )
         except llm.LLMUnavailable as exc:
             log.warning("LLM chat failed, answering with the built-in coach: %s", exc)
+            metrics.llm_fallback("chat")
     if answer is None:
         found = findings(snapshot, LAYOUTS[user.keyboard_layout])
         note = LLM_NOTE if settings is None else LLM_DOWN_NOTE

@@ -34,6 +34,8 @@ from openai import (
 )
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
+from typingtrainer import metrics
+
 from .analysis import Finding
 from .exercises import (
     Exercise,
@@ -149,20 +151,24 @@ def _attempts(settings: LLMSettings, call: Callable[[OpenAI], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _complete(settings: LLMSettings, messages: list[ChatCompletionMessageParam]) -> str:
-    completion = _attempts(
-        settings,
-        lambda client: client.chat.completions.create(model=settings.model, messages=messages),
-    )
-    try:
-        content = completion.choices[0].message.content
-    except (AttributeError, IndexError, TypeError) as error:
-        raise LLMUnavailable("malformed response: no choices") from error
-    if not isinstance(content, str):
-        raise LLMUnavailable(f"malformed response: content is {type(content).__name__}")
-    if not content.strip():
-        raise LLMUnavailable("empty answer")
-    return content.strip()
+def _complete(
+    settings: LLMSettings, messages: list[ChatCompletionMessageParam], *, purpose: str
+) -> str:
+    """One call, counted and timed under `purpose` (advice, exercise, chat)."""
+    with metrics.llm_call(purpose):
+        completion = _attempts(
+            settings,
+            lambda client: client.chat.completions.create(model=settings.model, messages=messages),
+        )
+        try:
+            content = completion.choices[0].message.content
+        except (AttributeError, IndexError, TypeError) as error:
+            raise LLMUnavailable("malformed response: no choices") from error
+        if not isinstance(content, str):
+            raise LLMUnavailable(f"malformed response: content is {type(content).__name__}")
+        if not content.strip():
+            raise LLMUnavailable("empty answer")
+        return content.strip()
 
 
 def _redacted(text: str) -> str:
@@ -192,6 +198,7 @@ def phrase_advice(settings: LLMSettings, *, findings: Sequence[Finding], stats_s
                 f"Findings, most important first:\n{listed or '- No problems found.'}",
             },
         ],
+        purpose="advice",
     )
 
 
@@ -231,6 +238,7 @@ def generate_exercise_text(settings: LLMSettings, *, request: ExerciseRequest) -
             },
             {"role": "user", "content": _exercise_prompt(request)},
         ],
+        purpose="exercise",
     )
 
 
@@ -243,9 +251,11 @@ def llm_exercise(settings: LLMSettings | None, request: ExerciseRequest) -> Exer
         text = " ".join(generate_exercise_text(settings, request=request).split())
     except LLMUnavailable as error:
         log.warning("LLM exercise unavailable, using the built-in one: %s", error)
+        metrics.llm_fallback("exercise")
         return generate_exercise(request)
     if problems := check_exercise(text, request):
         log.warning("LLM exercise rejected, using the built-in one: %s", "; ".join(problems))
+        metrics.llm_fallback("exercise")
         return generate_exercise(request)
     keys, bigrams = usable_focus(request)
     return Exercise(text=text, focus_keys=keys, focus_bigrams=bigrams, source="llm")
@@ -286,7 +296,7 @@ def chat_reply(
 ) -> str:
     """The coach's answer to `question`, after `history` ((role, text), oldest first, roles
     "user" and "assistant"), grounded in the learner's statistics."""
-    return _complete(settings, _chat_messages(history, question, stats_summary))
+    return _complete(settings, _chat_messages(history, question, stats_summary), purpose="chat")
 
 
 def chat_stream(
@@ -300,12 +310,13 @@ def chat_stream(
     here, so that a server that cannot answer raises LLMUnavailable before the first piece (and
     the caller can still answer otherwise); a failure later raises it from the iteration."""
     messages = _chat_messages(history, question, stats_summary)
-    stream = _attempts(
-        settings,
-        lambda client: client.chat.completions.create(
-            model=settings.model, messages=messages, stream=True
-        ),
-    )
+    with metrics.llm_call("chat"):  # until the answer starts
+        stream = _attempts(
+            settings,
+            lambda client: client.chat.completions.create(
+                model=settings.model, messages=messages, stream=True
+            ),
+        )
     return _pieces(stream)
 
 

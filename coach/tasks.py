@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from lessons.attempts import queue_analysis
@@ -47,6 +47,16 @@ def analyze_session(session_id: str) -> bool:
     return session is not None and analyze(session) is not None
 
 
+def awaiting_analysis(now: datetime | None = None) -> QuerySet[PracticeSession]:
+    """Completed sessions that get a report and have none yet, within the sweep's window (older
+    ones are left alone, see SWEEP_WINDOW): what the sweep looks at, and whose oldest the
+    metrics report (tt_analysis_oldest_unfinished_age_seconds)."""
+    now = now or timezone.now()
+    return PracticeSession.objects.counted().filter(  # flagged and guest sessions get no report
+        user__isnull=False, report__isnull=True, completed_at__gte=now - SWEEP_WINDOW
+    )
+
+
 @shared_task(name="coach.tasks.sweep_unqueued_sessions")
 def sweep_unqueued_sessions() -> int:
     """Queue the analyses that are due and not done: never queued (the broker was down at
@@ -63,8 +73,7 @@ def sweep_unqueued_sessions() -> int:
         output_field=DateTimeField(),
     )
     due = (
-        PracticeSession.objects.counted()  # flagged and guest sessions get no report
-        .filter(user__isnull=False, report__isnull=True, completed_at__gte=now - SWEEP_WINDOW)
+        awaiting_analysis(now)
         .alias(due_again=due_again_at)
         .filter(
             Q(analysis_queued_at=None, completed_at__lt=now - SWEEP_AFTER)

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from courses.models import Lesson
+from typingtrainer import metrics
 from typingtrainer.celery import app as celery_app
 from typingtrainer.zones import local_date
 
@@ -148,6 +149,7 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
     parsed = scoring.parse_keys(keys, text_length=len(snapshot.text))
     scoring.check_batch_follows_text(snapshot.text, parsed, skip_indent=snapshot.skip_indent)
     if _insert_batch(session_id, seq, keys):
+        metrics.batch_stored(len(parsed))
         return True
     # Nothing inserted: say why, with one SELECT.
     stored = KeystrokeBatch.objects.filter(session=OuterRef("pk"), seq=seq).values("keys")[:1]
@@ -279,7 +281,13 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         if not session.flagged and session.user_id is not None:
             # Statistics first: the streak and hours-typed achievements read them.
             codes, best_rating = _record_progress(session, replay)
-    transaction.on_commit(lambda: queue_analysis(session.pk, stamped=True))
+    rating, flagged = session.rating or 0, session.flagged
+
+    def committed() -> None:
+        metrics.session_completed(rating=rating, flagged=flagged)  # counted once it is stored
+        queue_analysis(session.pk, stamped=True)
+
+    transaction.on_commit(committed)
     return _outcome(session, codes, best_rating)
 
 

@@ -144,6 +144,19 @@ def generations(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
+def last_backup_time(directory: Path) -> datetime | None:
+    """When the newest complete generation was made (its manifest's time), or None."""
+    found = generations(directory)
+    if not found:
+        return None
+    newest = found[-1]
+    try:
+        return datetime.fromisoformat(json.loads((newest / MANIFEST).read_text())["created"])
+    except (OSError, ValueError, KeyError):
+        # The name is the same UTC time, to the second.
+        return datetime.strptime(newest.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
 def _new_name(directory: Path, now: datetime) -> str:
     name = now.strftime("%Y%m%dT%H%M%SZ")
     candidate, n = name, 1

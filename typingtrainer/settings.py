@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it times and counts every answer, the other middlewares' too.
+    "typingtrainer.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "typingtrainer.middleware.RejectNulMiddleware",
@@ -398,6 +400,12 @@ SENTRY_DSN = env_str("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development")
 SENTRY_RELEASE = env_str("SENTRY_RELEASE")
 SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+
+# --- Metrics (typingtrainer/metrics.py): Prometheus text at /metrics for a bearer token. The web
+# port is the public one (behind Caddy), so /metrics is 404 without METRICS_TOKEN and 401
+# without the right one. A Celery worker serves its own on METRICS_WORKER_PORT (0: off). ---
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
 
 LOGGING = {
     "version": 1,

@@ -33,8 +33,7 @@ if TRUSTED_PROXY_COUNT > 0:
     # Only a proxy of ours says whether the browser used HTTPS; without one, any client could.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-# Asked on the internal port over plain HTTP: health checks, and Prometheus's scrape of /metrics
-# (behind its bearer token; through the proxy it is HTTPS like everything else).
+# Load balancers and Prometheus may ask inside the private network, over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -6,14 +6,14 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from billing.checkout import BillingUnavailable
 from courses.models import Course
 
-from . import deletion
+from . import deletion, metrics
 from .forms import DeleteAccountForm, SettingsForm
 from .http import LearnerHttpRequest
 
@@ -104,3 +104,20 @@ def _check_broker() -> str:
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "ok"
+
+
+@never_cache
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    """Prometheus text for a scraper holding METRICS_TOKEN (the web port is the public one, so
+    nothing is shown without it: 404 when no token is configured, 401 for a wrong or missing
+    one). Every process's counters, and what is read at the scrape (typingtrainer.metrics)."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404("No metrics here.")
+    if not metrics.authorized(request.headers.get("Authorization"), token):
+        response = HttpResponse(
+            "A bearer token is required.\n", status=401, content_type="text/plain"
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics.web_exposition(), content_type=metrics.CONTENT_TYPE_LATEST)

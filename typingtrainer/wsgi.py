@@ -34,6 +34,7 @@ from django.urls import set_script_prefix  # noqa: E402
 from django.utils.log import log_response  # noqa: E402
 
 from lessons.views import ingest_keystrokes  # noqa: E402
+from typingtrainer.metrics import observe_dispatch  # noqa: E402
 
 KEYSTROKES = re.compile(
     r"^/sessions/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/keystrokes$"
@@ -63,6 +64,7 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
     return django_application(environ, start_response)
 
 
+@observe_dispatch("session_keystrokes")  # the request metrics the middleware would count
 def keystrokes(
     environ: dict[str, Any], start_response: StartResponse, session_id: str
 ) -> Iterable[bytes]:
