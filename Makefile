@@ -5,7 +5,7 @@ UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: bootstrap install run test lint format worker beat curriculum
+.PHONY: bootstrap install run test lint monitoring format worker beat curriculum
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -30,6 +30,15 @@ lint: install
 	$(UV) run mypy .
 	$(UV) run djlint templates --lint
 	$(UV) run check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
+	@if command -v promtool >/dev/null 2>&1; then $(MAKE) --no-print-directory monitoring; \
+	else echo "promtool is not installed: ops/prometheus is not checked (CI installs it: apt-get install prometheus)."; fi
+
+# The Prometheus rules, their unit tests and the sample scrape config (the token file it names
+# exists only on a monitoring host, so its config is checked for syntax; the tests check it all).
+monitoring:
+	promtool check rules ops/prometheus/alerts.yml
+	promtool test rules ops/prometheus/alerts.test.yml
+	promtool check config --syntax-only ops/prometheus/prometheus.yml
 
 format: install
 	$(UV) run ruff check --fix .
