@@ -236,11 +236,42 @@ _request_series: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
 
 def _series_for(route: str, method: str, status: int) -> tuple[Any, Any, Any]:
+    start_at_zero()
     code = str(status)
     rejection = None
     if 400 <= status < 500 and route in PROTOCOL_STEPS:
         rejection = REJECTIONS.labels(PROTOCOL_STEPS[route], code)
     return HTTP_REQUESTS.labels(route, method, code), HTTP_DURATION.labels(route, method), rejection
+
+
+LLM_PURPOSES = ("advice", "exercise", "chat")
+WEBHOOK_OUTCOMES = ("processed", "failed", "rejected")
+_zeroed_in: set[tuple[int, str]] = set()
+
+
+def start_at_zero(task_names: Iterable[str] = ()) -> None:
+    """Create, once per process, the labelled series the alert rules take an increase() of, at
+    0: a series that first appears with its first event shows no increase, so the first failed
+    webhook or task after a restart would not alert. Called on a process's first request and
+    first task (after the fork: a series made in gunicorn's master is wiped with its files)."""
+    key = (os.getpid(), "tasks" if task_names else "web")
+    if key in _zeroed_in:
+        return
+    _zeroed_in.add(key)
+    for name in task_names:
+        for outcome in CELERY_OUTCOMES.values():
+            CELERY_TASKS.labels(name, outcome)
+    if task_names:
+        return
+    from billing.webhooks import ENTITLEMENT_EVENTS
+
+    for event_type in (*ENTITLEMENT_EVENTS, "other"):
+        for outcome in WEBHOOK_OUTCOMES:
+            WEBHOOK_EVENTS.labels(event_type, outcome)
+    for purpose in LLM_PURPOSES:
+        LLM_CALLS.labels(purpose, "ok")
+        LLM_CALLS.labels(purpose, "error")
+        LLM_FALLBACKS.labels(purpose)
 
 
 def batch_stored(keystrokes: int) -> None:
@@ -389,6 +420,7 @@ def task_finished(
     if not ENABLED or task is None:
         return
     name = getattr(task, "name", None) or "unknown"
+    start_at_zero([n for n in task.app.tasks if not n.startswith("celery.")])
     outcome = CELERY_OUTCOMES.get(state or "")
     if outcome is not None:
         CELERY_TASKS.labels(name, outcome).inc()

@@ -477,3 +477,16 @@ def test_tasks_are_counted_by_name_and_outcome_where_they_run(scraper):
     assert moved(before, after, "tt_celery_tasks_total", **retrying, outcome="retried") == 1
     assert moved(before, after, "tt_celery_tasks_total", **retrying, outcome="succeeded") == 1
     assert moved(before, after, "tt_celery_task_duration_seconds_count", **failing) == 1
+
+
+def test_the_series_alerts_watch_are_there_at_zero_before_their_first_event(scraper, client):
+    """increase() sees no rise in a series that appears with its first event: the first failed
+    webhook or task after a restart would not alert unless the series is already there at 0."""
+    client.get("/healthz")  # a process's first request makes the web series
+    assert retries.apply(throw=False).get() == 1  # and its first task the task series
+    samples = scrape(scraper)
+    webhook = ("tt_stripe_webhook_events_total", "customer.subscription.deleted")
+    assert (webhook[0], frozenset({("type", webhook[1]), ("outcome", "failed")})) in samples
+    sweep = frozenset({("task", "coach.tasks.sweep_unqueued_sessions"), ("outcome", "failed")})
+    assert samples[("tt_celery_tasks_total", sweep)] == 0
+    assert ("tt_llm_fallbacks_total", frozenset({("purpose", "chat")})) in samples
