@@ -223,8 +223,8 @@ def record_request(route: str, method: str, status: int, seconds: float) -> None
     if series is None:
         series = _request_series[(route, method, status)] = _series_for(route, method, status)
     counter, histogram, rejection = series
+    histogram.observe(seconds)  # first, as for tasks: whoever sees the count sees the time
     counter.inc()
-    histogram.observe(seconds)
     if rejection is not None:
         rejection.inc()
     _maybe_read_pool()
@@ -421,11 +421,12 @@ def task_finished(
         return
     name = getattr(task, "name", None) or "unknown"
     start_at_zero([n for n in task.app.tasks if not n.startswith("celery.")])
+    # The duration first: a scrape that sees the count sees the task's time too.
+    if started is not None:
+        CELERY_DURATION.labels(name).observe(time.perf_counter() - started)
     outcome = CELERY_OUTCOMES.get(state or "")
     if outcome is not None:
         CELERY_TASKS.labels(name, outcome).inc()
-    if started is not None:
-        CELERY_DURATION.labels(name).observe(time.perf_counter() - started)
     _maybe_read_pool()
 
 

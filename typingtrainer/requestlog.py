@@ -119,7 +119,8 @@ def loaded_user_id(request: HttpRequest) -> int | None:
         user = request.__dict__.get("_cached_user")
     if user is None or not user.is_authenticated:
         return None
-    return int(user.pk)
+    # An account deleted by this very request has no id any more.
+    return None if user.pk is None else int(user.pk)
 
 
 class RequestLogMiddleware:
