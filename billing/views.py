@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from typingtrainer.http import HtmxHttpRequest, render_fragment, wants_fragment
@@ -63,16 +64,16 @@ def billing_page(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
     if not is_configured():
-        messages.error(request, "Billing is not configured on this site yet.")
+        messages.error(request, _("Billing is not configured on this site yet."))
         return redirect("billing:page")
     price = offered_price(request.POST.get("plan", ""))
     if price is None:
         return HttpResponseBadRequest(
-            "Unknown plan: choose Premium monthly or Premium yearly on the Premium page.",
+            _("Unknown plan: choose Premium monthly or Premium yearly on the Premium page."),
             content_type="text/plain; charset=utf-8",
         )
     if plan_for(request.user).is_premium:
-        messages.info(request, "You already have Premium. Manage your subscription below.")
+        messages.info(request, _("You already have Premium. Manage your subscription below."))
         return redirect("billing:page")
     page = request.build_absolute_uri(reverse("billing:page"))
     try:
@@ -82,7 +83,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             **return_urls(page),
         )
     except BillingUnavailable:
-        messages.error(request, "We could not reach Stripe, so nothing was charged. Try again.")
+        messages.error(request, _("We could not reach Stripe, so nothing was charged. Try again."))
         return redirect("billing:page")
     return _see_other(url)
 
@@ -91,18 +92,18 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
     if not is_configured():
-        messages.error(request, "Billing is not configured on this site yet.")
+        messages.error(request, _("Billing is not configured on this site yet."))
         return redirect("billing:page")
     customer = customer_for(request.user)
     if customer is None:
-        messages.info(request, "You have no subscription to manage yet.")
+        messages.info(request, _("You have no subscription to manage yet."))
         return redirect("billing:page")
     try:
         url = open_portal(
             customer=customer, return_url=request.build_absolute_uri(reverse("billing:page"))
         )
     except BillingUnavailable:
-        messages.error(request, "We could not reach Stripe. Try again in a moment.")
+        messages.error(request, _("We could not reach Stripe. Try again in a moment."))
         return redirect("billing:page")
     return _see_other(url)
 

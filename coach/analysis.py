@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from courses.layouts import FINGER_NAMES, Layout
 from stats.aggregates import (
     WEAK_ERROR_PERCENT,
@@ -86,10 +88,10 @@ def _reach(char: str, layout: Layout) -> str:
     """Which finger types `char` and where it reaches, e.g. "left index finger, reach up"."""
     found = layout.chars.get(char.lower()) or layout.chars.get(char)
     if found is None:
-        return "thumb" if char == " " else ""
-    key, _ = found
+        return str(FINGER_NAMES["thumb"]) if char == " " else ""
+    key, _shifted = found
     finger = FINGER_NAMES[key.finger]
-    rows = {0: "reach up two rows", 1: "reach up", 2: "home row", 3: "reach down"}
+    rows = {0: _("reach up two rows"), 1: _("reach up"), 2: _("home row"), 3: _("reach down")}
     return f"{finger}, {rows[key.row]}"
 
 
@@ -104,10 +106,16 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
             continue
         rate = key.error_rate
         if rate * 100 > WEAK_ERROR_PERCENT:
-            evidence = f"{key.label}: {rate * 100:.0f} % errors over {key.hits} presses"
+            evidence = _("%(key)s: %(rate).0f %% errors over %(hits)d presses") % {
+                "key": key.label,
+                "rate": rate * 100,
+                "hits": key.hits,
+            }
             instead = confused.get(key.char)
             if instead is not None:
-                evidence += f", most often typed as {shown_key(instead.typed)}"
+                evidence += _(", most often typed as %(typed)s") % {
+                    "typed": shown_key(instead.typed)
+                }
             reach = _reach(key.char, layout)
             if reach:
                 evidence += f" — {reach}"
@@ -118,8 +126,13 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
             found.append(
                 Finding(
                     "slow_key",
-                    f"{key.label}: {key.mean_ms:.0f} ms on average over {key.time_count} "
-                    f"presses — {_reach(key.char, layout) or 'find it without looking'}.",
+                    _("%(key)s: %(ms).0f ms on average over %(count)d presses — %(reach)s.")
+                    % {
+                        "key": key.label,
+                        "ms": key.mean_ms,
+                        "count": key.time_count,
+                        "reach": _reach(key.char, layout) or _("find it without looking"),
+                    },
                     weight=(key.mean_ms or 0) / WEAK_MEAN_MS,
                     focus_keys=(key.char,),
                 )
@@ -138,8 +151,16 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
         found.append(
             Finding(
                 "slow_pair",
-                f"{pair.pair[0]} → {pair.pair[1]}: {pair.mean_ms:.0f} ms on average over "
-                f"{pair.time_count} times; practise the two as one movement.",
+                _(
+                    "%(first)s → %(second)s: %(ms).0f ms on average over %(count)d times; "
+                    "practise the two as one movement."
+                )
+                % {
+                    "first": pair.pair[0],
+                    "second": pair.pair[1],
+                    "ms": pair.mean_ms,
+                    "count": pair.time_count,
+                },
                 weight=(pair.mean_ms or 0) / SLOW_BIGRAM_MS,
                 focus_bigrams=(pair.pair,),
             )
@@ -149,8 +170,11 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
         found.append(
             Finding(
                 "slow_down",
-                f"Accuracy {accuracy:.1f} % in your recent sessions: slow down a little — "
-                "accuracy first, speed follows.",
+                _(
+                    "Accuracy %(accuracy).1f %% in your recent sessions: slow down a little — "
+                    "accuracy first, speed follows."
+                )
+                % {"accuracy": accuracy},
                 weight=10,
             )
         )
@@ -158,8 +182,11 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
         found.append(
             Finding(
                 "push_speed",
-                f"Accuracy {accuracy:.1f} % is excellent: push the pace from {wpm:.0f} towards "
-                f"{target} WPM.",
+                _(
+                    "Accuracy %(accuracy).1f %% is excellent: push the pace from %(wpm).0f towards "
+                    "%(target)s WPM."
+                )
+                % {"accuracy": accuracy, "wpm": wpm, "target": target},
                 weight=5,
             )
         )
@@ -167,8 +194,10 @@ def findings(snapshot: Snapshot, layout: Layout) -> list[Finding]:
         found.append(
             Finding(
                 "keep_going",
-                "No weak keys yet: keep practising — the coach needs about 20 presses of a key "
-                "to judge it.",
+                _(
+                    "No weak keys yet: keep practising — the coach needs about 20 presses of a key "
+                    "to judge it."
+                ),
                 weight=0,
             )
         )

@@ -7,10 +7,12 @@ import logging
 import math
 import random
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
@@ -25,17 +27,20 @@ from .analysis import BigramFigures, Confusion, Finding, Snapshot, findings
 from .exercises import ExerciseRequest
 from .models import ChatMessage, Exercise, Report
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 log = logging.getLogger(__name__)
 
 FREE_EXERCISES_PER_DAY = 3
 MAX_QUESTION = 1000
 """Characters of a chat question (after trimming)."""
-CHAT_IS_PREMIUM = "Chat with the coach is part of Premium."
+CHAT_IS_PREMIUM = gettext_lazy("Chat with the coach is part of Premium.")
 RECENT_DAYS = 15
 """The coach's "recent": today and the two weeks before, in the learner's time zone."""
 SLOW_PAIRS_READ = 10
 CHAT_HISTORY = 12
-LLM_NOTE = (
+LLM_NOTE = gettext_lazy(
     "I'm the built-in coach: I answer from your statistics. The full coach, which answers "
     "anything about your typing, needs the LLM to be configured."
 )
@@ -179,8 +184,11 @@ def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:
     """A new exercise aimed at `finding` (or the learner's weakest keys). Raises LimitReached."""
     if exercises_left_today(user) == 0:
         raise LimitReached(
-            f"You have used today's {FREE_EXERCISES_PER_DAY} generated exercises. Premium "
-            "makes as many as you like — or come back tomorrow."
+            _(
+                "You have used today's %(count)d generated exercises. Premium "
+                "makes as many as you like — or come back tomorrow."
+            )
+            % {"count": FREE_EXERCISES_PER_DAY}
         )
     if finding is None or not finding.practisable:
         weakest = [f for f in current_findings(user) if f.practisable]
@@ -201,7 +209,8 @@ def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:
     focus = [shown_key(k) for k in made.focus_keys] + list(made.focus_bigrams)
     return Exercise.objects.create(
         user=user,
-        title="Exercise: " + (", ".join(focus) if focus else "common words"),
+        title=_("Exercise: %(focus)s")
+        % {"focus": ", ".join(focus) if focus else _("common words")},
         text=made.text,
         focus_keys="".join(made.focus_keys),
         focus_bigrams=" ".join(made.focus_bigrams),
@@ -209,42 +218,49 @@ def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:
     )
 
 
-LLM_DOWN_NOTE = (
+LLM_DOWN_NOTE = gettext_lazy(
     "The full coach is unavailable right now, so this answer comes from your statistics."
 )
 
 
 def built_in_answer(
-    question: str, snapshot: Snapshot, found: list[Finding], *, note: str = LLM_NOTE
+    question: str, snapshot: Snapshot, found: list[Finding], *, note: StrOrPromise = LLM_NOTE
 ) -> str:
     """Answers to the common questions, from the learner's own figures."""
     asked = question.lower()
     weak = [f for f in found if f.kind in {"weak_key", "slow_key", "slow_pair"}]
     if any(w in asked for w in ("weak", "key", "клавиш", "слаб")):
         answer = (
-            "Your weakest spots: " + " ".join(f.message for f in weak[:3])
+            _("Your weakest spots: %(spots)s") % {"spots": " ".join(f.message for f in weak[:3])}
             if weak
-            else "You have no weak keys yet — the coach needs about 20 presses of a key to judge."
+            else _(
+                "You have no weak keys yet — the coach needs about 20 presses of a key to judge."
+            )
         )
     elif any(w in asked for w in ("fast", "speed", "wpm", "quick", "скорост", "быстр")):
-        wpm = f"You type about {snapshot.recent_wpm:.0f} WPM. " if snapshot.recent_wpm else ""
-        answer = (
-            wpm + "Speed comes from accuracy and rhythm: keep your eyes on the screen, type at "
+        wpm = (
+            _("You type about %(wpm).0f WPM. ") % {"wpm": snapshot.recent_wpm}
+            if snapshot.recent_wpm
+            else ""
+        )
+        answer = wpm + _(
+            "Speed comes from accuracy and rhythm: keep your eyes on the screen, type at "
             "an even pace you can hold without mistakes, and raise it a little each session."
         )
     elif any(w in asked for w in ("accura", "mistake", "error", "ошиб", "точн")):
         acc = (
-            f"Your recent accuracy is {snapshot.recent_accuracy:.1f} %. "
+            _("Your recent accuracy is %(accuracy).1f %%. ")
+            % {"accuracy": snapshot.recent_accuracy}
             if snapshot.recent_accuracy is not None
             else ""
         )
-        answer = (
-            acc + "Slow down until you make almost no mistakes, return each finger to the home "
+        answer = acc + _(
+            "Slow down until you make almost no mistakes, return each finger to the home "
             "row, and practise the keys you miss most."
         )
     else:
-        top = found[0].message if found else "Type a few lessons so I can see how you type."
-        answer = f"Today I'd practise this: {top}"
+        top = found[0].message if found else _("Type a few lessons so I can see how you type.")
+        answer = _("Today I'd practise this: %(top)s") % {"top": top}
     return f"{answer}\n\n{note}"
 
 

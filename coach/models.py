@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from lessons.models import PracticeSession
 
@@ -12,8 +13,8 @@ class Report(models.Model):
     """The coach's analysis after a session: ranked findings, and advice in plain words."""
 
     class Source(models.TextChoices):
-        BUILT_IN = "built-in", "Built-in coach"
-        LLM = "llm", "LLM coach"
+        BUILT_IN = "built-in", _("Built-in coach")
+        LLM = "llm", _("LLM coach")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_reports"
@@ -58,8 +59,8 @@ class Exercise(models.Model):
 
 class ChatMessage(models.Model):
     class Role(models.TextChoices):
-        LEARNER = "user", "You"
-        COACH = "assistant", "Coach"
+        LEARNER = "user", _("You")
+        COACH = "assistant", _("Coach")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_messages"

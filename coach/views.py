@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.entitlements import is_premium
@@ -63,7 +64,9 @@ def _requested_focus(request: HttpRequest) -> Finding | None:
 def new_exercise(request: HttpRequest) -> HttpResponse:
     limit = settings.COACH_RATE_LIMITS["exercise"]
     if wait := retry_after(f"exercise:{request.user.pk}", limit=limit):
-        error = f"You are making exercises very fast: try again in {wait_phrase(wait)}."
+        error = _("You are making exercises very fast: try again in %(wait)s.") % {
+            "wait": wait_phrase(wait)
+        }
         return _refused(request, error, wait)
     try:
         exercise = make_exercise(user=request.user, finding=_requested_focus(request))
@@ -102,7 +105,7 @@ def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def exercise_start(request: HttpRequest, pk: int) -> JsonResponse:
     exercise = Exercise.objects.filter(pk=pk, user=request.user).first()
     if exercise is None:
-        return JsonResponse({"error": "No such exercise."}, status=404)
+        return JsonResponse({"error": _("No such exercise.")}, status=404)
     if capped := open_sessions_over_cap(user=request.user, guest_key=""):
         return capped
     session = start_session(
@@ -120,14 +123,17 @@ def chat(request: HttpRequest) -> HttpResponse:
     status, error, wait = 200, "", 0
     question = request.POST.get("question", "").strip()
     if not is_premium(request.user):
-        status, error = 403, CHAT_IS_PREMIUM
+        status, error = 403, str(CHAT_IS_PREMIUM)
     elif not question:
-        status, error = 400, "Type a question first."
+        status, error = 400, _("Type a question first.")
     elif len(question) > MAX_QUESTION:
-        status, error = 400, f"Questions are limited to {MAX_QUESTION} characters."
+        status, error = (
+            400,
+            _("Questions are limited to %(count)d characters.") % {"count": MAX_QUESTION},
+        )
     elif wait := retry_after(f"chat:{request.user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
         status = 429
-        error = f"That's a lot of questions: ask again in {wait_phrase(wait)}."
+        error = _("That's a lot of questions: ask again in %(wait)s.") % {"wait": wait_phrase(wait)}
     if not wants_fragment(request):
         if error:
             messages.error(request, error)

@@ -10,22 +10,26 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .forms import LessonImportForm
 from .models import Course, Lesson
 from .text import split_lesson_blocks
 
 
-@admin.action(description="Publish the selected items")
+@admin.action(description=gettext_lazy("Publish the selected items"))
 def publish(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     count = queryset.update(is_published=True)
-    modeladmin.message_user(request, f"Published {count}.", messages.SUCCESS)
+    modeladmin.message_user(request, _("Published %(count)d.") % {"count": count}, messages.SUCCESS)
 
 
-@admin.action(description="Unpublish the selected items")
+@admin.action(description=gettext_lazy("Unpublish the selected items"))
 def unpublish(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     count = queryset.update(is_published=False)
-    modeladmin.message_user(request, f"Unpublished {count}.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, _("Unpublished %(count)d.") % {"count": count}, messages.SUCCESS
+    )
 
 
 class LessonInline(admin.TabularInline):
@@ -36,7 +40,7 @@ class LessonInline(admin.TabularInline):
     show_change_link = True
     ordering = ["position", "id"]
 
-    @admin.display(description="characters")
+    @admin.display(description=gettext_lazy("characters"))
     def length(self, lesson: Lesson) -> int:
         return len(lesson.text)
 
@@ -77,7 +81,7 @@ class CourseAdmin(admin.ModelAdmin):
     def import_lessons(self, request: HttpRequest, course_id: int) -> HttpResponse:
         course = get_object_or_404(Course, pk=course_id)
         if not self.has_change_permission(request, course):
-            return HttpResponse("You may not change this course.", status=403)
+            return HttpResponse(_("You may not change this course."), status=403)
         form = LessonImportForm(request.POST or None, request.FILES or None)
         problems: list[str] = []
         if request.method == "POST" and form.is_valid():
@@ -85,11 +89,11 @@ class CourseAdmin(admin.ModelAdmin):
                 course, form.cleaned_data["file"], form.cleaned_data["publish"]
             )
             if not problems:
-                self.message_user(request, "The lessons were imported.", messages.SUCCESS)
+                self.message_user(request, _("The lessons were imported."), messages.SUCCESS)
                 return redirect("admin:courses_course_change", course.pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Import lessons into “{course}”",
+            "title": _("Import lessons into “%(course)s”") % {"course": course},
             "course": course,
             "form": form,
             "problems": problems,
@@ -117,7 +121,15 @@ def _import_blocks(course: Course, source: str, publish: bool) -> list[str]:
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
-                    problems.append(f"Block {offset + 1} ({block.title}), {field}: {error}")
+                    problems.append(
+                        _("Block %(number)d (%(title)s), %(field)s: %(error)s")
+                        % {
+                            "number": offset + 1,
+                            "title": block.title,
+                            "field": field,
+                            "error": error,
+                        }
+                    )
         lessons.append(lesson)
     if not problems:
         with transaction.atomic():
@@ -155,14 +167,14 @@ class LessonAdmin(admin.ModelAdmin):
         "is_premium",
     ]
 
-    @admin.display(description="characters")
+    @admin.display(description=gettext_lazy("characters"))
     def length(self, lesson: Lesson) -> int:
         return len(lesson.text)
 
-    @admin.display(description="Preview")
+    @admin.display(description=gettext_lazy("Preview"))
     def preview(self, lesson: Lesson) -> str:
         if not lesson.pk:
-            return "Save the lesson to preview it."
+            return _("Save the lesson to preview it.")
         return format_html(
             '<pre class="lesson-preview">{}</pre><p>{} characters · <a href="{}">Open as a '
             "learner sees it</a></p>",

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.utils.translation import gettext_lazy as _
+
 # Physical key codes per row, left to right.
 _CODES = (
     ("Backquote", *(f"Digit{d}" for d in "1234567890"), "Minus", "Equal"),
@@ -24,15 +26,15 @@ _FINGERS = (
 )
 
 FINGER_NAMES = {
-    "l5": "left little finger",
-    "l4": "left ring finger",
-    "l3": "left middle finger",
-    "l2": "left index finger",
-    "r2": "right index finger",
-    "r3": "right middle finger",
-    "r4": "right ring finger",
-    "r5": "right little finger",
-    "thumb": "thumb",
+    "l5": _("left little finger"),
+    "l4": _("left ring finger"),
+    "l3": _("left middle finger"),
+    "l2": _("left index finger"),
+    "r2": _("right index finger"),
+    "r3": _("right middle finger"),
+    "r4": _("right ring finger"),
+    "r5": _("right little finger"),
+    "thumb": _("thumb"),
 }
 
 

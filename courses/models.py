@@ -9,24 +9,25 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .layouts import LAYOUT_CHOICES
 from .text import lesson_text_errors, normalise
 
 
 class Language(models.TextChoices):
-    ENGLISH = "en", "English"
+    ENGLISH = "en", _("English")
     RUSSIAN = "ru", "Русский"
-    PYTHON = "python", "Python"
+    PYTHON = "python", _("Python")
 
 
 CODE_LANGUAGES = {Language.PYTHON}
 
 
 class Level(models.TextChoices):
-    BEGINNER = "beginner", "Beginner"
-    INTERMEDIATE = "intermediate", "Intermediate"
-    ADVANCED = "advanced", "Advanced"
+    BEGINNER = "beginner", _("Beginner")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVANCED = "advanced", _("Advanced")
 
 
 class CourseQuerySet(models.QuerySet["Course"]):
@@ -77,20 +78,20 @@ class CourseQuerySet(models.QuerySet["Course"]):
 class Course(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=120)
-    description = models.TextField(help_text="Shown in the catalogue and on the course page.")
+    description = models.TextField(help_text=_("Shown in the catalogue and on the course page."))
     language = models.CharField(max_length=12, choices=Language.choices, default=Language.ENGLISH)
     level = models.CharField(max_length=12, choices=Level.choices, default=Level.BEGINNER)
     layout = models.CharField(
         max_length=12,
         choices=LAYOUT_CHOICES,
         default="qwerty",
-        help_text="Every lesson must be typeable on this keyboard layout.",
+        help_text=_("Every lesson must be typeable on this keyboard layout."),
     )
-    position = models.PositiveIntegerField(default=0, help_text="Order in the catalogue.")
+    position = models.PositiveIntegerField(default=0, help_text=_("Order in the catalogue."))
     is_published = models.BooleanField(
-        "published", default=False, help_text="Unpublished courses are visible to staff only."
+        _("published"), default=False, help_text=_("Unpublished courses are visible to staff only.")
     )
-    is_premium = models.BooleanField("premium", default=False)
+    is_premium = models.BooleanField(_("premium"), default=False)
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -138,20 +139,22 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
 
 class Lesson(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
-    position = models.PositiveIntegerField(default=0, help_text="Order within the course.")
+    position = models.PositiveIntegerField(default=0, help_text=_("Order within the course."))
     title = models.CharField(max_length=120)
     new_keys = models.CharField(
-        max_length=40, blank=True, help_text="Keys this lesson introduces, shown to the learner."
+        max_length=40, blank=True, help_text=_("Keys this lesson introduces, shown to the learner.")
     )
     text = models.TextField(
-        help_text="What the learner types. No tabs or trailing spaces; every character must be "
-        "typeable on the course's layout."
+        help_text=_(
+            "What the learner types. No tabs or trailing spaces; every character must be "
+            "typeable on the course's layout."
+        )
     )
     target_wpm = models.PositiveSmallIntegerField(
-        "target WPM", default=20, validators=[MinValueValidator(5), MaxValueValidator(200)]
+        _("target WPM"), default=20, validators=[MinValueValidator(5), MaxValueValidator(200)]
     )
-    is_published = models.BooleanField("published", default=True)
-    is_premium = models.BooleanField("premium", default=False)
+    is_published = models.BooleanField(_("published"), default=True)
+    is_premium = models.BooleanField(_("premium"), default=False)
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from .layouts import LAYOUTS
 
 MIN_LESSON_LENGTH = 10
@@ -21,20 +23,32 @@ def lesson_text_errors(text: str, layout_slug: str) -> list[str]:
     errors = []
     if "\t" in text:
         line = text[: text.index("\t")].count("\n") + 1
-        errors.append(f"Line {line} contains a tab; indent with spaces instead.")
+        errors.append(
+            _("Line %(line)d contains a tab; indent with spaces instead.") % {"line": line}
+        )
     trailing = [n for n, line in enumerate(text.split("\n"), start=1) if line != line.rstrip(" ")]
     if trailing:
         lines = ", ".join(str(n) for n in trailing[:5])
-        errors.append(f"Trailing spaces at the end of line {lines}; remove them.")
+        errors.append(
+            _("Trailing spaces at the end of line %(lines)s; remove them.") % {"lines": lines}
+        )
     if len(text) < MIN_LESSON_LENGTH:
-        errors.append(f"The text is too short: at least {MIN_LESSON_LENGTH} characters.")
+        errors.append(
+            _("The text is too short: at least %(count)d characters.")
+            % {"count": MIN_LESSON_LENGTH}
+        )
     if len(text) > MAX_LESSON_LENGTH:
-        errors.append(f"The text is too long: at most {MAX_LESSON_LENGTH} characters.")
+        errors.append(
+            _("The text is too long: at most %(count)d characters.") % {"count": MAX_LESSON_LENGTH}
+        )
     layout = LAYOUTS[layout_slug]
     bad = [ch for ch in layout.untypeable(text) if ch != "\t"]
     if bad:
         shown = " ".join(_describe(ch) for ch in bad[:10])
-        errors.append(f"These characters cannot be typed on {layout.label}: {shown}")
+        errors.append(
+            _("These characters cannot be typed on %(layout)s: %(chars)s")
+            % {"layout": layout.label, "chars": shown}
+        )
     return errors
 
 

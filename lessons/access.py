@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
 
 from billing.entitlements import is_premium
 from courses.models import Course, Lesson
@@ -42,7 +43,7 @@ def lesson_access(
         return Access(
             open=False,
             needs_premium=True,
-            reason=f"“{lesson.title}” is part of Premium.",
+            reason=_("“%(title)s” is part of Premium.") % {"title": lesson.title},
         )
     if not authenticated:
         if previous is None and not lesson.requires_premium:
@@ -50,14 +51,15 @@ def lesson_access(
         return Access(
             open=False,
             needs_account=True,
-            reason="Create a free account to keep going: your progress opens the next lessons.",
+            reason=_("Create a free account to keep going: your progress opens the next lessons."),
             opens_with=previous,
         )
     if previous is None or best_ratings.get(previous.pk, 0) >= UNLOCK_RATING:
         return Access(open=True)
     return Access(
         open=False,
-        reason=f"Earn at least {UNLOCK_RATING} stars on “{previous.title}” to open this lesson.",
+        reason=_("Earn at least %(stars)d stars on “%(title)s” to open this lesson.")
+        % {"stars": UNLOCK_RATING, "title": previous.title},
         opens_with=previous,
     )
 

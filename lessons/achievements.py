@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Achievement:
     code: str
-    name: str
-    description: str
+    name: StrOrPromise  # lazy: shown in the learner's language
+    description: StrOrPromise
 
 
 CATALOGUE: dict[str, Achievement] = {
     a.code: a
     for a in (
-        Achievement("first_lesson", "First steps", "Completed your first lesson."),
-        Achievement("speed_demon", "Speed Demon", "Typed a lesson at 60 WPM or more."),
+        Achievement("first_lesson", _("First steps"), _("Completed your first lesson.")),
+        Achievement("speed_demon", _("Speed Demon"), _("Typed a lesson at 60 WPM or more.")),
         Achievement(
-            "perfectionist", "Perfectionist", "100 % accuracy on a lesson of 100+ characters."
+            "perfectionist", _("Perfectionist"), _("100 % accuracy on a lesson of 100+ characters.")
         ),
-        Achievement("five_stars", "Five stars", "Earned five stars on a lesson."),
-        Achievement("streak_7", "Seven-day streak", "Practised seven days in a row."),
-        Achievement("course_finished", "Course finished", "Completed every lesson of a course."),
-        Achievement("ten_hours", "Ten hours", "Typed for ten hours in total."),
+        Achievement("five_stars", _("Five stars"), _("Earned five stars on a lesson.")),
+        Achievement("streak_7", _("Seven-day streak"), _("Practised seven days in a row.")),
+        Achievement(
+            "course_finished", _("Course finished"), _("Completed every lesson of a course.")
+        ),
+        Achievement("ten_hours", _("Ten hours"), _("Typed for ten hours in total.")),
     )
 }
 

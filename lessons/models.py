@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courses.models import Lesson
 
@@ -29,8 +30,8 @@ class PracticeSession(models.Model):
     """One attempt at a text: keystrokes arrive in batches, the server scores it at the end."""
 
     class Status(models.TextChoices):
-        STARTED = "started", "Started"
-        COMPLETED = "completed", "Completed"
+        STARTED = "started", _("Started")
+        COMPLETED = "completed", _("Completed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -137,7 +138,7 @@ class LessonProgress(models.Model):
     last_completed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "lesson progress"
+        verbose_name_plural = _("lesson progress")
         constraints = [
             models.UniqueConstraint(fields=["user", "lesson"], name="unique_progress_per_lesson")
         ]

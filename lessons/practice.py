@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from typingtrainer.postgresql.base import connection_lost
 from typingtrainer.ratelimit import retry_after, wait_phrase
@@ -36,7 +37,8 @@ def check_rate(who: Any, action: str) -> None:
     wait = retry_after(f"{action}:{who}", limit=limit)
     if wait:
         raise Limited(
-            f"Too many requests: at most {limit} a minute. Try again in {wait_phrase(wait)}.",
+            _("Too many requests: at most %(limit)d a minute. Try again in %(wait)s.")
+            % {"limit": limit, "wait": wait_phrase(wait)},
             wait,
         )
 
@@ -63,8 +65,11 @@ def check_open_sessions(*, user: Any, guest_key: str) -> None:
         return
     wait = max(1, math.ceil((starts[-1] + window - timezone.now()).total_seconds()))
     raise Limited(
-        f"You have {cap} practice sessions open at once, the most there may be: finish one "
-        f"or try again in {wait_phrase(wait)}.",
+        _(
+            "You have %(cap)d practice sessions open at once, the most there may be: finish one "
+            "or try again in %(wait)s."
+        )
+        % {"cap": cap, "wait": wait_phrase(wait)},
         wait,
     )
 
@@ -82,7 +87,8 @@ def pace_wait(seq: Any, token: tokens.Token) -> int:
 def check_pace(seq: Any, token: tokens.Token) -> None:
     if wait := pace_wait(seq, token):
         raise Limited(
-            f"Batch {seq} arrived faster than anyone types; send it again in {wait_phrase(wait)}.",
+            _("Batch %(seq)s arrived faster than anyone types; send it again in %(wait)s.")
+            % {"seq": seq, "wait": wait_phrase(wait)},
             wait,
         )
 
@@ -114,7 +120,7 @@ def result_figures(outcome: Outcome) -> dict[str, Any]:
         "flagged": session.flagged,
         "improvement": session.improvement,
         "achievements": [
-            {"code": a.code, "name": a.name, "description": a.description}
+            {"code": a.code, "name": str(a.name), "description": str(a.description)}
             for a in outcome.achievements
         ],
         "next_lesson": None

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from django.http import HttpRequest as PlainRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -41,7 +42,7 @@ COMPLETION_DEPTH = 1
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
     if not course.is_visible_to(request.user):
-        raise Http404("No such course.")
+        raise Http404(_("No such course."))
     rows = [
         {"lesson": row.lesson, "open": row.access.open, "stars": row.stars}
         for row in course_lessons(request.user, course)
@@ -52,7 +53,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Access]:
     lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=lesson_id)
     if not can_see(request.user, lesson):
-        raise Http404("No such lesson.")
+        raise Http404(_("No such lesson."))
     return lesson, access_for(request.user, lesson)
 
 
@@ -144,7 +145,7 @@ def start(request: HttpRequest, lesson_id: int) -> JsonResponse:
     try:
         lesson, access = _lesson_and_access(request, lesson_id)
     except Http404:
-        return _error("No such lesson.", 404)
+        return _error(_("No such lesson."), 404)
     if not access.open:
         return _error(access.reason, 403)
     guest_key = ""
@@ -172,20 +173,20 @@ def renew_token(request: HttpRequest, session_id: Any) -> JsonResponse:
         )
         session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()
         if session is None:
-            return _error("No such session.", 404)
+            return _error(_("No such session."), 404)
     except tokens.TokenError as exc:
         if not (request.user.is_authenticated or request.session.get(GUEST_KEY)):
             return _token_error(exc)
         if refused := _csrf_refusal(request):
-            return _error("CSRF verification failed; reload the page.", refused.status_code)
+            return _error(_("CSRF verification failed; reload the page."), refused.status_code)
         found = _session_for(request, session_id)
         if found is None:
-            return _error("No such session.", 404)
+            return _error(_("No such session."), 404)
         session = found
     if session.user is not None and not session.user.is_active:
-        return _error("This account is deactivated.", 403)
+        return _error(_("This account is deactivated."), 403)
     if session.is_completed:
-        return _error("This session is already complete; it needs no token.", 409)
+        return _error(_("This session is already complete; it needs no token."), 409)
     return JsonResponse(tokens.grant(session))
 
 
@@ -202,17 +203,17 @@ def ingest_keystrokes(request: PlainRequest, session_id: str) -> JsonResponse:
     no cookie, no user, no Redis — and stores a new batch in one SQL statement once the
     session's text is cached."""
     if request.method != "POST":
-        response = _error("Only POST is allowed.", 405)
+        response = _error(_("Only POST is allowed."), 405)
         response["Allow"] = "POST"
         return response
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return _error("The Content-Length header is not a number.", 400)
+        return _error(_("The Content-Length header is not a number."), 400)
     if length > MAX_BATCH_BYTES:
-        return _error(f"A batch may be at most {MAX_BATCH_BYTES // 1024} KB.", 413)
+        return _error(_("A batch may be at most %(kb)d KB.") % {"kb": MAX_BATCH_BYTES // 1024}, 413)
     if b"\x00" in request.body:
-        return _error("The request has a NUL character in its body; nothing accepts one.", 400)
+        return _error(_("The request has a NUL character in its body; nothing accepts one."), 400)
     try:
         payload = _json_body(request, max_depth=BATCH_DEPTH)
     except scoring.BatchError as exc:
@@ -258,9 +259,9 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
         return limited
     session = PracticeSession.objects.select_related("user").filter(pk=session_id).first()
     if session is None:
-        return _error("No such session.", 404)
+        return _error(_("No such session."), 404)
     if session.user is not None and not session.user.is_active:
-        return _error("This account is deactivated.", 403)
+        return _error(_("This account is deactivated."), 403)
     try:
         payload = _json_body(request, max_depth=COMPLETION_DEPTH)
         outcome = practice.complete(session=session, batches=payload.get("batches"))

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+
 from lessons.scoring import KeyEvent
 from typingtrainer.zones import learner_today, local_date, time_zone
 
@@ -301,10 +303,10 @@ class KeyFigures:
         """Why the key is weak, e.g. "23 % wrong" or "512 ms"; "" for a key that is not."""
         reasons = []
         if self.hits >= WEAK_MIN_SAMPLES and self.errors * 100 > self.hits * WEAK_ERROR_PERCENT:
-            reasons.append(f"{self.error_rate * 100:.0f} % wrong")
+            reasons.append(_("%(rate).0f %% wrong") % {"rate": self.error_rate * 100})
         mean = self.mean_ms
         if self.time_count >= WEAK_MIN_SAMPLES and mean is not None and mean > WEAK_MEAN_MS:
-            reasons.append(f"{mean:.0f} ms")
+            reasons.append(_("%(ms).0f ms") % {"ms": mean})
         return ", ".join(reasons)
 
     def combined(self, other: KeyFigures) -> KeyFigures:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StatsConfig(AppConfig):
     name = "stats"
-    verbose_name = "Statistics"
+    verbose_name = _("Statistics")
 
     def ready(self) -> None:
         from lessons import hooks

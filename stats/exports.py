@@ -7,14 +7,18 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lessons.models import EarnedAchievement, KeystrokeBatch, LessonProgress, PracticeSession
 
 from .aggregates import shown_key
 from .models import BigramStat, DailyStat, KeyConfusion, KeyStat
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CHUNK = 500
 
@@ -49,12 +53,12 @@ DAY_FIELDS = [
     "wpm_tenths_sum",
 ]
 
-CSV_TABLES: dict[str, str] = {
-    "sessions": "Every practice session and its result",
-    "keys": "Per key: keystrokes, errors and timing",
-    "confusions": "Which key you typed when you meant another",
-    "bigrams": "Per key pair: keystrokes, errors and timing",
-    "days": "Per day: sessions, time, characters, errors and speed",
+CSV_TABLES: dict[str, StrOrPromise] = {
+    "sessions": _("Every practice session and its result"),
+    "keys": _("Per key: keystrokes, errors and timing"),
+    "confusions": _("Which key you typed when you meant another"),
+    "bigrams": _("Per key pair: keystrokes, errors and timing"),
+    "days": _("Per day: sessions, time, characters, errors and speed"),
 }
 
 

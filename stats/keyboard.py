@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from courses.layouts import FINGER_NAMES, Key, Layout
 
 from .aggregates import WEAK_ERROR_PERCENT, WEAK_MEAN_MS, KeyFigures
@@ -164,20 +167,22 @@ def figure_text(figures: KeyFigures, metric: Metric) -> str:
     if metric == "errors":
         return f"{figures.error_rate * 100:.0f} %" if figures.hits else ""
     mean = figures.mean_ms
-    return "" if mean is None else f"{mean:.0f} ms"
+    return "" if mean is None else _("%(ms).0f ms") % {"ms": mean}
 
 
 def describe(name: str, figures: KeyFigures | None, finger: str) -> str:
     """The text of a key's tooltip and accessible name."""
     head = f"{name} ({FINGER_NAMES.get(finger, finger)})"
     if figures is None or not figures.hits:
-        return f"{head}: not typed yet"
-    errors = (
-        f"{figures.errors} of {figures.hits} keystrokes wrong ({figures.error_rate * 100:.1f} %)"
-    )
+        return _("%(key)s: not typed yet") % {"key": head}
+    errors = ngettext(
+        "%(errors)d of %(hits)d keystroke wrong (%(rate).1f %%)",
+        "%(errors)d of %(hits)d keystrokes wrong (%(rate).1f %%)",
+        figures.hits,
+    ) % {"errors": figures.errors, "hits": figures.hits, "rate": figures.error_rate * 100}
     mean = figures.mean_ms
-    speed = "no timing yet" if mean is None else f"{mean:.0f} ms on average"
-    weak = " — weak key" if figures.weak else ""
+    speed = _("no timing yet") if mean is None else _("%(ms).0f ms on average") % {"ms": mean}
+    weak = _(" — weak key") if figures.weak else ""
     return f"{head}: {errors}, {speed}{weak}"
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
@@ -95,20 +96,30 @@ def _chart_context(today: date, window: int, rows: list[DayFigures]) -> dict[str
         ],
         "wpm_chart": wpm,
         "accuracy_chart": accuracy,
-        "wpm_label": _chart_label("Words per minute", [r.mean_wpm for r in rows], window),
-        "accuracy_label": _chart_label("Accuracy", [r.accuracy for r in rows], window),
+        "wpm_label": _chart_label(_("Words per minute"), [r.mean_wpm for r in rows], window),
+        "accuracy_label": _chart_label(_("Accuracy"), [r.accuracy for r in rows], window),
     }
 
 
 def _chart_label(what: str, values: list[float], window: int) -> str:
     """What a chart shows, for screen readers (the table below has every figure)."""
     if not values:
-        return f"{what} per day over the last {window} days: no practice."
-    return (
-        f"{what} per day over the last {window} days, {len(values)} days with practice: "
-        f"first {values[0]:.1f}, last {values[-1]:.1f}, lowest {min(values):.1f}, "
-        f"highest {max(values):.1f}."
-    )
+        return _("%(what)s per day over the last %(window)d days: no practice.") % {
+            "what": what,
+            "window": window,
+        }
+    return _(
+        "%(what)s per day over the last %(window)d days, %(days)d days with practice: "
+        "first %(first).1f, last %(last).1f, lowest %(lowest).1f, highest %(highest).1f."
+    ) % {
+        "what": what,
+        "window": window,
+        "days": len(values),
+        "first": values[0],
+        "last": values[-1],
+        "lowest": min(values),
+        "highest": max(values),
+    }
 
 
 @login_required
@@ -213,15 +224,20 @@ def _parse_day(value: str, label: str) -> tuple[date | None, str]:
         return date.fromisoformat(value), ""
     except ValueError:
         shown = value if len(value) <= 20 else f"{value[:20]}…"
-        return None, f"“{shown}” is not a date (like 2025-01-31), so “{label}” was left out."
+        return None, _(
+            "“%(value)s” is not a date (like 2025-01-31), so “%(label)s” was left out."
+        ) % {
+            "value": shown,
+            "label": label,
+        }
 
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     user = request.user
     course_slug = request.GET.get("course", "")
-    since, since_notice = _parse_day(request.GET.get("from", ""), "From")
-    until, until_notice = _parse_day(request.GET.get("to", ""), "To")
+    since, since_notice = _parse_day(request.GET.get("from", ""), _("From"))
+    until, until_notice = _parse_day(request.GET.get("to", ""), _("To"))
     sort = request.GET.get("sort", "-date")
     if sort.lstrip("-") not in HISTORY_SORTS:
         sort = "-date"
@@ -244,10 +260,10 @@ def history(request: HttpRequest) -> HttpResponse:
 
     columns = []
     for key, label in (
-        ("date", "Date"),
-        ("wpm", "WPM"),
-        ("accuracy", "Accuracy"),
-        ("stars", "Stars"),
+        ("date", _("Date")),
+        ("wpm", _("WPM")),
+        ("accuracy", _("Accuracy")),
+        ("stars", _("Stars")),
     ):
         active = sort.lstrip("-") == key
         next_sort = key if active and descending else f"-{key}"
@@ -289,7 +305,7 @@ def session_detail(request: HttpRequest, session_id: Any) -> HttpResponse:
     try:
         replay = session.replay()
     except scoring.ReplayError as exc:  # stored keystrokes always replay; never show a 500
-        raise Http404("This session's keystrokes cannot be replayed.") from exc
+        raise Http404(_("This session's keystrokes cannot be replayed.")) from exc
     deltas = key_deltas(replay.events)
     figures = {
         char: KeyFigures(
@@ -344,7 +360,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_csv(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if table not in exports.CSV_TABLES:
-        raise Http404("No such export.")
+        raise Http404(_("No such export."))
     response = StreamingHttpResponse(
         exports.csv_lines(request.user, table), content_type="text/csv; charset=utf-8"
     )

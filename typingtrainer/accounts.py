@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .http import client_ip
 from .ratelimit import wait_phrase
@@ -61,7 +62,9 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 def lockout_message(seconds: int) -> str:
-    return f"Too many failed login attempts. Try again in {wait_phrase(seconds)}."
+    return _("Too many failed login attempts. Try again in %(wait)s.") % {
+        "wait": wait_phrase(seconds)
+    }
 
 
 def seconds_until_allowed(request: HttpRequest, *, action: str, key: str | None = None) -> int:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from billing.entitlements import plan_for, with_plans
 
@@ -19,13 +20,13 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["plan"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("display_name", "keyboard_layout", "daily_goal_minutes")}),
+        (_("Profile"), {"fields": ("display_name", "keyboard_layout", "daily_goal_minutes")}),
         (
-            "Permissions",
+            _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
-        ("Billing", {"fields": ("plan",)}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Billing"), {"fields": ("plan",)}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -33,6 +34,6 @@ class UserAdmin(BaseUserAdmin):
         # Subscriptions for the whole page in two queries, not one per row.
         return with_plans(super().get_queryset(request))
 
-    @admin.display(description="plan")
+    @admin.display(description=_("plan"))
     def plan(self, user: User) -> str:
         return plan_for(user).summary

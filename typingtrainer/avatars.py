@@ -12,6 +12,7 @@ import warnings
 from typing import IO
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -42,7 +43,7 @@ def reencode_avatar(upload: IO[bytes], *, size: int | None = None) -> ContentFil
     if len(data) > MAX_BYTES:
         raise _too_large()
     if not data:
-        raise AvatarRejected("The file is empty.")
+        raise AvatarRejected(_("The file is empty."))
     image = _decoded(data)
     image = ImageOps.exif_transpose(image)  # phones store "rotate me" in EXIF, which we drop
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
@@ -64,34 +65,47 @@ def _decoded(data: bytes) -> Image.Image:
                 raise AvatarRejected(_not_an_image())
             width, height = probe.size
             if width * height > MAX_PIXELS:
-                raise AvatarRejected(_too_many_pixels(f"{width}×{height} pixels"))
+                raise AvatarRejected(
+                    _too_many_pixels(
+                        _("%(width)d×%(height)d pixels") % {"width": width, "height": height}
+                    )
+                )
             probe.verify()  # checksums and structure, without decoding the pixels
             image = Image.open(io.BytesIO(data))
             image.load()  # a truncated or corrupt file fails here
     except AvatarRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise AvatarRejected(_too_many_pixels("far too many pixels")) from exc
+        raise AvatarRejected(_too_many_pixels(_("far too many pixels"))) from exc
     except UnidentifiedImageError as exc:
         raise AvatarRejected(_not_an_image()) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow's words for a damaged file: "image file is truncated", "broken PNG file", …
-        raise AvatarRejected("The image is damaged or incomplete; try another file.") from exc
+        raise AvatarRejected(_("The image is damaged or incomplete; try another file.")) from exc
     return image
 
 
 def _too_many_pixels(what: str) -> str:
     megapixels = MAX_PIXELS // 1_000_000
-    return f"The image has {what}; pictures of up to {megapixels} megapixels are accepted."
+    return _(
+        "The image has %(what)s; pictures of up to %(megapixels)d megapixels are accepted."
+    ) % {
+        "what": what,
+        "megapixels": megapixels,
+    }
 
 
 def _not_an_image() -> str:
     *first, last = FORMATS.values()
-    return f"The file is not a {', '.join(first)} or {last} image."
+    return _("The file is not a %(formats)s or %(last)s image.") % {
+        "formats": ", ".join(first),
+        "last": last,
+    }
 
 
 def _too_large() -> AvatarRejected:
     return AvatarRejected(
-        f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; choose a smaller picture.",
+        _("The file is larger than %(megabytes)d MB; choose a smaller picture.")
+        % {"megabytes": MAX_BYTES // (1024 * 1024)},
         too_large=True,
     )

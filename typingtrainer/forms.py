@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .avatars import FORMATS, MAX_BYTES, MAX_SIDE, AvatarRejected, reencode_avatar
 from .models import User, time_zone_names
@@ -12,17 +14,22 @@ class SettingsForm(forms.ModelForm):
     # Not the model's ImageField: the upload is checked and re-encoded by avatars.reencode_avatar
     # and only its result is stored.
     avatar = forms.FileField(
-        label="Your picture",
+        label=_("Your picture"),
         required=False,
         widget=forms.FileInput(
             attrs={"accept": ",".join(f"image/{name.lower()}" for name in FORMATS)}
         ),
-        help_text=(
-            f"A {', '.join(FORMATS.values())} image of up to {MAX_BYTES // 2**20} MB; "
-            f"stored at most {MAX_SIDE}×{MAX_SIDE} pixels, without its metadata."
+        help_text=format_lazy(
+            _(
+                "A {formats} image of up to {megabytes} MB; "
+                "stored at most {side}×{side} pixels, without its metadata."
+            ),
+            formats=", ".join(FORMATS.values()),
+            megabytes=MAX_BYTES // 2**20,
+            side=MAX_SIDE,
         ),
     )
-    remove_avatar = forms.BooleanField(label="Remove my picture", required=False)
+    remove_avatar = forms.BooleanField(label=_("Remove my picture"), required=False)
 
     class Meta:
         model = User
@@ -34,6 +41,14 @@ class SettingsForm(forms.ModelForm):
             "weekly_email",
         ]
         widgets = {"daily_goal_minutes": forms.NumberInput(attrs={"min": 1, "max": 240})}
+        # The model's field names as labels, translatable (verbose names would need a migration).
+        labels = {
+            "display_name": _("Display name"),
+            "keyboard_layout": _("Keyboard layout"),
+            "daily_goal_minutes": _("Daily goal (minutes)"),
+            "time_zone": _("Time zone"),
+            "weekly_email": _("Weekly progress email"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,10 +80,10 @@ class SettingsForm(forms.ModelForm):
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To make sure it is you.",
+        help_text=_("To make sure it is you."),
     )
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
@@ -78,5 +93,5 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.")
+            raise forms.ValidationError(_("That is not your password."))
         return password

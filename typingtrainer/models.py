@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courses.layouts import LAYOUT_CHOICES
 
@@ -28,7 +29,7 @@ def _known_time_zones() -> frozenset[str]:
 def validate_time_zone(value: str) -> None:
     if value not in _known_time_zones():
         raise ValidationError(
-            "“%(value)s” is not a time zone name; use one like Europe/Berlin or UTC.",
+            _("“%(value)s” is not a time zone name; use one like Europe/Berlin or UTC."),
             params={"value": value},
         )
 
@@ -58,18 +59,18 @@ class EmailUserManager(BaseUserManager["User"]):
 
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(
-        max_length=60, blank=True, help_text="How we greet you. Leave empty to use your email."
+        max_length=60, blank=True, help_text=_("How we greet you. Leave empty to use your email.")
     )
     keyboard_layout = models.CharField(
         max_length=12,
         choices=LAYOUT_CHOICES,
         default="qwerty",
-        help_text="Used for the on-screen keyboard and your heatmap.",
+        help_text=_("Used for the on-screen keyboard and your heatmap."),
     )
     daily_goal_minutes = models.PositiveSmallIntegerField(
-        "daily goal (minutes)",
+        _("daily goal (minutes)"),
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(240)],
     )
@@ -77,12 +78,12 @@ class User(AbstractUser):
         max_length=64,
         default="UTC",
         validators=[validate_time_zone],
-        help_text="Your days, streaks and daily goal follow this time zone.",
+        help_text=_("Your days, streaks and daily goal follow this time zone."),
     )
     weekly_email = models.BooleanField(
-        "weekly progress email",
+        _("weekly progress email"),
         default=True,
-        help_text="On Monday mornings: your minutes, sessions, speed trend and weak keys.",
+        help_text=_("On Monday mornings: your minutes, sessions, speed trend and weak keys."),
     )
     # Always a re-encoded WebP from typingtrainer.avatars, never the uploaded file itself.
     avatar = models.ImageField(upload_to=avatar_path, blank=True)

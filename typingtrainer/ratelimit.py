@@ -7,6 +7,7 @@ import math
 import time
 
 from django.core.cache import cache
+from django.utils.translation import ngettext
 
 
 def retry_after(key: str, *, limit: int, window: int = 60) -> int:
@@ -35,6 +36,6 @@ def _count(bucket: str, timeout: int) -> int:
 def wait_phrase(seconds: int) -> str:
     """How long a limit lasts, for people: "12 seconds", "1 minute", "5 minutes"."""
     if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from billing.checkout import BillingUnavailable
@@ -32,7 +33,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, request.FILES or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your settings are saved.")
+        messages.success(request, _("Your settings are saved."))
         return redirect("account_settings")
     return render(request, "account/settings.html", {"form": form})
 
@@ -48,12 +49,14 @@ def delete_account(request: LearnerHttpRequest) -> HttpResponse:
         except BillingUnavailable:
             form.add_error(
                 None,
-                "We could not reach Stripe to cancel your Premium subscription, so nothing was "
-                "deleted. Please try again in a few minutes.",
+                _(
+                    "We could not reach Stripe to cancel your Premium subscription, so nothing was "
+                    "deleted. Please try again in a few minutes."
+                ),
             )
             return render(request, "account/delete.html", {"form": form}, status=503)
         logout(request)
-        messages.success(request, "Your account and all of its data have been deleted.")
+        messages.success(request, _("Your account and all of its data have been deleted."))
         return redirect("home")
     return render(request, "account/delete.html", {"form": form})
 

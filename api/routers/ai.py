@@ -356,7 +356,7 @@ def chat(request: HttpRequest, body: ChatIn) -> ChatOut:
     built-in coach from the learner's statistics. Free learners get 403 `premium_required`."""
     user = request.user
     if not is_premium(user):
-        raise ApiError(403, CHAT_IS_PREMIUM, code="premium_required")
+        raise ApiError(403, str(CHAT_IS_PREMIUM), code="premium_required")
     if wait := retry_after(f"chat:{user.pk}", limit=settings.COACH_RATE_LIMITS["chat"]):
         raise _limited(f"That's a lot of questions: ask again in {wait_phrase(wait)}.", wait)
     answer = ask(user=user, question=body.question)
