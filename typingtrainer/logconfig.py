@@ -87,32 +87,30 @@ def check_format(name: str) -> str:
     return name
 
 
+def _json_options() -> dict[str, Any]:
+    """The JSON formatter's options: the one definition for Django's log and gunicorn's."""
+    from pythonjsonlogger.core import RESERVED_ATTRS
+
+    return {
+        "fmt": JSON_FORMAT,
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": "time",
+        "reserved_attrs": [*RESERVED_ATTRS, *NOT_FIELDS],
+    }
+
+
 def formatter_config(log_format: str) -> dict[str, Any]:
     """The formatter, as a dictConfig entry."""
     if check_format(log_format) == "json":
-        from pythonjsonlogger.core import RESERVED_ATTRS
-
-        return {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": JSON_FORMAT,
-            "rename_fields": {"levelname": "level", "name": "logger"},
-            "timestamp": "time",
-            "reserved_attrs": [*RESERVED_ATTRS, *NOT_FIELDS],
-        }
+        return {"()": "pythonjsonlogger.json.JsonFormatter", **_json_options()}
     return {"()": "logging.Formatter", "fmt": PLAIN_FORMAT, "defaults": {"request_id": "-"}}
 
 
 def json_formatter() -> logging.Formatter:
     """The JSON formatter as an object, for gunicorn's own log."""
-    from pythonjsonlogger.core import RESERVED_ATTRS
     from pythonjsonlogger.json import JsonFormatter
 
-    return JsonFormatter(
-        JSON_FORMAT,
-        rename_fields={"levelname": "level", "name": "logger"},
-        timestamp="time",
-        reserved_attrs=[*RESERVED_ATTRS, *NOT_FIELDS],
-    )
+    return JsonFormatter(**_json_options())
 
 
 def logging_config(*, log_format: str, level: str, levels: str = "") -> dict[str, Any]:
