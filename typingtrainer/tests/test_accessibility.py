@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import Resolver404, resolve
+from playwright.sync_api import Page as PlaywrightPage
 
 from coach.models import Exercise
 from courses.models import Lesson
@@ -39,6 +40,9 @@ class Site:
 
     course_slug: str
     lesson_id: int
+    lesson_text: str
+    locked_lesson_id: int
+    premium_lesson_id: int
     session_id: str
     exercise_id: int
 
@@ -49,6 +53,14 @@ class Page:
     url: Callable[[Site], str]
     persona: str  # "visitor", "learner" or "author"
     ready: str = "body"  # a selector that is visible once the page has drawn itself
+    status: int = 200
+    then: Callable[[PlaywrightPage, Site], str] | None = None  # acts, returns what to wait for
+
+
+def type_the_lesson(page: PlaywrightPage, site: Site) -> str:
+    page.locator("[data-typing-widget]").click()
+    page.keyboard.type(site.lesson_text, delay=60)
+    return "#result"
 
 
 # Every main page. Add a page here; an optional page (built by another part of the work) is
@@ -66,6 +78,15 @@ PAGES = [
         "learner",
         ready=".typing-kb .typing-key",
     ),
+    Page(
+        "lesson result card",
+        lambda s: f"/lessons/{s.lesson_id}/",
+        "learner",
+        ready=".typing-kb .typing-key",
+        then=type_the_lesson,
+    ),
+    Page("locked lesson", lambda s: f"/lessons/{s.locked_lesson_id}/", "learner", status=403),
+    Page("premium lesson", lambda s: f"/lessons/{s.premium_lesson_id}/", "learner", status=403),
     Page("dashboard", lambda s: "/stats/", "learner"),
     Page("keys and heatmap", lambda s: "/stats/keys/", "learner"),
     Page("history", lambda s: "/stats/history/", "learner"),
@@ -103,7 +124,7 @@ def resolves(path: str) -> bool:
 
 
 def pages_to_check() -> list[Page]:
-    site = Site("x", 1, "00000000-0000-0000-0000-000000000000", 1)
+    site = Site("x", 1, "", 1, 1, "00000000-0000-0000-0000-000000000000", 1)
     return PAGES + [page for page in OPTIONAL_PAGES if resolves(page.url(site))]
 
 
@@ -129,16 +150,22 @@ def site(learner, author, course) -> Site:
     return Site(
         course_slug=course.slug,
         lesson_id=lesson1.pk,
+        lesson_text=lesson1.text,
+        locked_lesson_id=course.lessons.get(position=4).pk,
+        premium_lesson_id=course.lessons.get(position=6).pk,
         session_id=str(PracticeSession.objects.get(user=learner).pk),
         exercise_id=Exercise.objects.get(user=learner).pk,
     )
 
 
-def violations_on(page, url: str, ready: str) -> list[dict]:
+def violations_on(page: PlaywrightPage, site: Site, spec: Page, base_url: str) -> list[dict]:
+    url = base_url + spec.url(site)
     response = page.goto(url)
     assert response is not None
-    assert response.status == 200, f"{url} answered {response.status}"
-    page.locator(ready).first.wait_for(state="visible", timeout=10_000)
+    assert response.status == spec.status, f"{url} answered {response.status}"
+    page.locator(spec.ready).first.wait_for(state="visible", timeout=10_000)
+    if spec.then is not None:
+        page.locator(spec.then(page, site)).first.wait_for(state="visible", timeout=15_000)
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
@@ -189,8 +216,7 @@ def test_every_main_page_has_no_serious_or_critical_axe_violation(
                     )
                 contexts[page_spec.persona] = (context, context.new_page())
             _, page = contexts[page_spec.persona]
-            url = live_server.url + page_spec.url(site)
-            for violation in violations_on(page, url, page_spec.ready):
+            for violation in violations_on(page, site, page_spec, live_server.url):
                 found.append((f"{page_spec.name} [{theme}] {page_spec.url(site)}", violation))
     finally:
         for context, _ in contexts.values():
