@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import forms as allauth_forms
 from django import forms
+from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .avatars import FORMATS, MAX_BYTES, MAX_SIDE, AvatarRejected, reencode_avatar
-from .models import User, time_zone_names
+from .models import User, time_zone_names, validate_time_zone
 
 
 class SettingsForm(forms.ModelForm):
@@ -95,3 +97,40 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password."))
         return password
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login form in the site's words."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""
+        self.fields["login"].label = _("Email")
+        if "remember" in self.fields:
+            self.fields["remember"].label = _("Remember me")
+
+
+class SignupForm(allauth_forms.SignupForm):
+    """allauth's signup form, plus the browser's time zone (static/js/timezone.js fills the
+    hidden field). A name zoneinfo does not know, or none, leaves the learner on UTC: the zone is
+    a convenience the learner can change in the settings, never a reason to refuse a signup."""
+
+    time_zone = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""
+        self.fields["password2"].label = _("Password again")
+        self.fields["password2"].widget.attrs["placeholder"] = _("Password again")
+
+    def clean_time_zone(self) -> str:
+        value = (self.cleaned_data.get("time_zone") or "").strip()
+        try:
+            validate_time_zone(value)
+        except forms.ValidationError:
+            return "UTC"
+        return value
+
+    def custom_signup(self, request: HttpRequest, user: Any) -> None:
+        user.time_zone = self.cleaned_data.get("time_zone") or "UTC"
+        user.save(update_fields=["time_zone"])

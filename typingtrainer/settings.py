@@ -247,6 +247,11 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "TypingTrainer — "
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "typingtrainer.accounts.AccountAdapter"
+# The site's words on allauth's forms; signup also takes the browser's time zone.
+ACCOUNT_FORMS = {
+    "login": "typingtrainer.forms.LoginForm",
+    "signup": "typingtrainer.forms.SignupForm",
+}
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults are already on; these are stated so they are visible and tunable.
     "login": "30/m/ip",
