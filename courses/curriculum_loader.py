@@ -104,7 +104,8 @@ def _update(
             row.save(update_fields=["source_digest"])
         report.unchanged += 1
         return
-    edited = row.content_digest() != row.source_digest
+    # A new text an author has not published yet is an edit too.
+    edited = row.content_digest() != row.source_digest or bool(getattr(row, "draft_text", ""))
     if edited and not force:
         report.kept.append(str(row))
         return

@@ -6,8 +6,8 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
-from django.db.models import Count, Q
+from django.db import connection, models, transaction
+from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -126,10 +126,21 @@ class Course(models.Model):
         )
 
     def renumber_lessons(self) -> None:
-        """Positions 1..n in the current order, closing gaps an author left."""
-        for number, lesson in enumerate(self.lessons.order_by("position", "id"), start=1):
-            if lesson.position != number:
+        """Positions 1..n in the current order, closing gaps an author left. Positions are
+        unique per course, so every row first moves above the highest one, then into place."""
+        with transaction.atomic():
+            Course.objects.select_for_update().filter(pk=self.pk).first()
+            lessons = list(self.lessons.order_by("position", "id"))
+            if all(lesson.position == n for n, lesson in enumerate(lessons, start=1)):
+                return
+            top = max(lesson.position for lesson in lessons) + 1
+            self.lessons.update(position=F("position") + top)
+            for number, lesson in enumerate(lessons, start=1):
                 Lesson.objects.filter(pk=lesson.pk).update(position=number)
+
+    def next_lesson_position(self) -> int:
+        """Where a new lesson goes: after the last one, never in front of the first."""
+        return (self.lessons.aggregate(last=Max("position"))["last"] or 0) + 1
 
 
 class LessonQuerySet(models.QuerySet["Lesson"]):
@@ -153,6 +164,12 @@ class Lesson(models.Model):
     target_wpm = models.PositiveSmallIntegerField(
         _("target WPM"), default=20, validators=[MinValueValidator(5), MaxValueValidator(200)]
     )
+    draft_text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text=_("A new text for a published lesson, which learners get once it is published."),
+    )
+    # The admin saves a lesson it creates as a draft; the curriculum loader publishes its own.
     is_published = models.BooleanField(_("published"), default=True)
     is_premium = models.BooleanField(_("premium"), default=False)
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
@@ -164,6 +181,11 @@ class Lesson(models.Model):
     class Meta:
         ordering = ["course", "position", "id"]
         indexes = [models.Index(fields=["course", "position"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "position"], name="lesson_position_unique_in_course"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.course.title} — {self.position}. {self.title}"
@@ -194,6 +216,27 @@ class Lesson(models.Model):
             .order_by("position", "id")
             .first()
         )
+
+    @property
+    def has_draft_text(self) -> bool:
+        return bool(self.draft_text)
+
+    def swap_position(self, other: Lesson) -> None:
+        """Exchange places with another lesson of the same course, in one transaction (positions
+        are unique, so one of them waits above the course's highest position meanwhile)."""
+        if other.course_id != self.course_id:
+            raise ValueError("Only lessons of one course swap places.")
+        with transaction.atomic():
+            Course.objects.select_for_update().filter(pk=self.course_id).first()
+            mine, theirs = (
+                Lesson.objects.filter(pk=pk).values_list("position", flat=True).get()
+                for pk in (self.pk, other.pk)
+            )
+            parked = self.course.next_lesson_position()
+            Lesson.objects.filter(pk=self.pk).update(position=parked)
+            Lesson.objects.filter(pk=other.pk).update(position=mine)
+            Lesson.objects.filter(pk=self.pk).update(position=theirs)
+        self.position, other.position = theirs, mine
 
     def clean(self) -> None:
         self.text = normalise(self.text or "")

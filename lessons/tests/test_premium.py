@@ -13,6 +13,7 @@ from billing.tests.conftest import (  # noqa: F401 — fixtures: a subscriber ma
     webhook_endpoint,
 )
 from courses.models import Lesson
+from lessons.models import LessonProgress
 
 from .conftest import post_json
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def premium_lesson(course):
     return Lesson.objects.create(
-        course=course, position=1, title="Premium drill", text="asdf jkl; fads", is_premium=True
+        course=course, position=0, title="Premium drill", text="asdf jkl; fads", is_premium=True
     )
 
 
@@ -50,6 +51,8 @@ def test_a_subscriber_opens_premium_lessons_and_courses(
     assert post_json(client, f"/lessons/{premium_lesson.pk}/start", {}).status_code == 201
     premium_lesson.course.is_premium = True
     premium_lesson.course.save()
+    # Positions are unique, so the premium drill comes first; its stars open the next lesson.
+    LessonProgress.objects.create(user=learner, lesson=premium_lesson, best_rating=3)
     first = premium_lesson.course.lessons.get(position=1, is_premium=False)
     assert client.get(f"/lessons/{first.pk}/").status_code == 200
 
