@@ -10,21 +10,37 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
+from courses.models import Course, Lesson
 from lessons.models import PracticeSession
-from stats.aggregates import learner_today, shown_key
+from stats.aggregates import learner_today
 from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat
 from typingtrainer import metrics
 from typingtrainer.zones import learner_day_start
 
 from . import llm
-from .analysis import BigramFigures, Confusion, Finding, Snapshot, findings
-from .exercises import ExerciseRequest
+from .analysis import (
+    KEY_KINDS,
+    TOO_LITTLE_DATA,
+    BigramFigures,
+    Confusion,
+    Finding,
+    Snapshot,
+    findings,
+    summary,
+)
+from .exercises import (
+    ExerciseRequest,
+    exercise_purpose,
+    exercise_title,
+    home_row_keys,
+)
 from .models import ChatMessage, Exercise, Report
 
 if TYPE_CHECKING:
@@ -76,6 +92,7 @@ def snapshot_for(user: Any) -> Snapshot:
         recent_wpm=recent.mean_wpm,
         recent_accuracy=recent.accuracy,
         target_wpm=last,
+        recent_sessions=recent.sessions,
     )
 
 
@@ -111,9 +128,9 @@ def recommendations(user: Any) -> tuple[Report | None, list[Finding]]:
 
 def requested_focus(user: Any, keys: str, pairs: str) -> Finding | None:
     """The keys and pairs (space-separated) a "Practise this" asked for, if they are typeable
-    on the learner's layout: at most five keys and three pairs."""
+    on the learner's layout: at most eight keys (a whole home row) and three pairs."""
     typeable = LAYOUTS[user.keyboard_layout].typeable
-    wanted_keys = tuple(ch for ch in keys[:5] if ch in typeable)
+    wanted_keys = tuple(ch for ch in keys[:8] if ch in typeable)
     wanted_pairs = tuple(
         pair for pair in pairs.split()[:3] if len(pair) == 2 and all(ch in typeable for ch in pair)
     )
@@ -129,7 +146,7 @@ def analyze(session: PracticeSession) -> Report | None:
         return None
     snapshot = snapshot_for(user)
     found = findings(snapshot, LAYOUTS[user.keyboard_layout])
-    advice = " ".join(finding.message for finding in found[:3])
+    advice = summary(snapshot, found)
     source = Report.Source.BUILT_IN
     settings = llm.llm_settings()
     if settings is not None:
@@ -190,8 +207,9 @@ def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:
             )
             % {"count": FREE_EXERCISES_PER_DAY}
         )
+    found = current_findings(user)
     if finding is None or not finding.practisable:
-        weakest = [f for f in current_findings(user) if f.practisable]
+        weakest = [f for f in found if f.practisable]
         finding = weakest[0] if weakest else None
     focus_keys = finding.focus_keys if finding else ()
     focus_bigrams = finding.focus_bigrams if finding else ()
@@ -206,16 +224,64 @@ def make_exercise(*, user: Any, finding: Finding | None) -> Exercise:
         seed=random.SystemRandom().randrange(2**31),
     )
     made = llm.llm_exercise(llm.llm_settings(), request)
-    focus = [shown_key(k) for k in made.focus_keys] + list(made.focus_bigrams)
+    # The keys in the order asked for (weakest first, the home row from the index fingers).
+    keys = [key for key in dict.fromkeys(k.lower() for k in focus_keys) if key in made.focus_keys]
+    keys += [key for key in made.focus_keys if key not in keys]
+    pairs = list(made.focus_bigrams)
+    purpose = exercise_purpose(
+        focus_keys=keys,
+        focus_bigrams=pairs,
+        weak_keys={key.lower() for f in found if f.kind in KEY_KINDS for key in f.focus_keys},
+        slow_pairs={pair for f in found if f.kind == "slow_pair" for pair in f.focus_bigrams},
+        layout=LAYOUTS[layout],
+    )
     return Exercise.objects.create(
         user=user,
-        title=_("Exercise: %(focus)s")
-        % {"focus": ", ".join(focus) if focus else _("common words")},
+        title=exercise_title(purpose, keys, pairs),
+        purpose=purpose,
         text=made.text,
-        focus_keys="".join(made.focus_keys),
-        focus_bigrams=" ".join(made.focus_bigrams),
+        focus_keys="".join(keys),
+        focus_bigrams=" ".join(pairs),
         source=made.source,
     )
+
+
+def learners_course(user: Any) -> Course | None:
+    """The course the learner is on: that of their latest lesson, else the first free course
+    for their keyboard layout, else the first free course."""
+    courses = Course.objects.published().order_by("position", "title")
+    last = (
+        PracticeSession.objects.filter(user=user, lesson__isnull=False)
+        .order_by("-started_at")
+        .values_list("lesson__course_id", flat=True)
+        .first()
+    )
+    found = courses.filter(pk=last).first() if last else None
+    free = courses.filter(is_premium=False)
+    return found or free.filter(layout=user.keyboard_layout).first() or free.first()
+
+
+def starting_point(user: Any) -> tuple[str, Lesson | None]:
+    """Where a learner the coach knows too little about should start: the placement test's
+    URL when the site has one (the lesson None), else the first lesson of their course ("" and
+    None when there is no course at all)."""
+    try:
+        return reverse("lessons:placement"), None
+    except NoReverseMatch:
+        pass
+    course = learners_course(user)
+    lesson = course.lessons.published().order_by("position", "id").first() if course else None
+    return (lesson.get_absolute_url(), lesson) if lesson else ("", None)
+
+
+def first_exercise_focus(user: Any) -> str:
+    """The keys of a new learner's first exercise: the home row of their layout."""
+    return "".join(home_row_keys(LAYOUTS[user.keyboard_layout]))
+
+
+def has_weak_spots(found: list[Finding]) -> bool:
+    """Whether the findings name keys or pairs to practise."""
+    return any(f.kind in (*KEY_KINDS, "slow_pair") for f in found)
 
 
 LLM_DOWN_NOTE = gettext_lazy(
@@ -258,9 +324,10 @@ def built_in_answer(
             "Slow down until you make almost no mistakes, return each finger to the home "
             "row, and practise the keys you miss most."
         )
+    elif not found or found[0].kind == "too_little_data":
+        answer = str(TOO_LITTLE_DATA)
     else:
-        top = found[0].message if found else _("Type a few lessons so I can see how you type.")
-        answer = _("Today I'd practise this: %(top)s") % {"top": top}
+        answer = _("Today I'd practise this: %(top)s") % {"top": found[0].message}
     return f"{answer}\n\n{note}"
 
 

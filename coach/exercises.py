@@ -22,11 +22,12 @@ import math
 import random
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from itertools import accumulate
 
+from django.utils.translation import gettext
 from wordfreq import cB_to_freq, get_frequency_list
 
 from courses.curriculum.build import (
@@ -454,7 +455,7 @@ def check_exercise(text: str, request: ExerciseRequest) -> list[str]:
     )
     if unknown:
         problems.append(f"not dictionary words: {', '.join(unknown[:10])}")
-    keys, _ = usable_focus(request)
+    keys, _pairs = usable_focus(request)
     if keys:
         share = focus_share(text, keys)
         needed = required_share(baseline_share(language, keys))
@@ -464,3 +465,65 @@ def check_exercise(text: str, request: ExerciseRequest) -> list[str]:
                 f"needs {needed:.1%}"
             )
     return problems
+
+
+# What an exercise trains --------------------------------------------------------------------
+
+WARM_UP = "warm_up"
+WEAK_KEYS = "weak_keys"
+SLOW_PAIRS = "slow_pairs"
+HOME_ROW = "home_row"
+CHOSEN_KEYS = "keys"
+HOME_ROW_ORDER = (3, 6, 2, 7, 1, 8, 0, 9)
+"""Columns of the home row's keys, index fingers first (f j d k s l a ; on QWERTY)."""
+
+
+def home_row_keys(layout: Layout) -> tuple[str, ...]:
+    """The letters under the resting fingers, index fingers first: f j d k s l a on QWERTY."""
+    row = layout.rows[2]
+    return tuple(row[col].base for col in HOME_ROW_ORDER if row[col].base.isalpha())
+
+
+def exercise_purpose(
+    *,
+    focus_keys: Sequence[str],
+    focus_bigrams: Sequence[str],
+    weak_keys: Collection[str],
+    slow_pairs: Collection[str],
+    layout: Layout,
+) -> str:
+    """What an exercise with this focus trains, for its title: the learner's weak keys (or
+    slow pairs) only when every focus key (pair) is one; else the home row, or the keys asked
+    for; a warm-up of common words without focus."""
+    if not focus_keys and not focus_bigrams:
+        return WARM_UP
+    if (
+        focus_keys
+        and all(key in weak_keys for key in focus_keys)
+        and all(pair in slow_pairs for pair in focus_bigrams)
+    ):
+        return WEAK_KEYS
+    if not focus_keys and all(pair in slow_pairs for pair in focus_bigrams):
+        return SLOW_PAIRS
+    if focus_keys and not focus_bigrams and set(focus_keys) <= set(home_row_keys(layout)):
+        return HOME_ROW
+    return CHOSEN_KEYS
+
+
+def exercise_title(purpose: str, focus_keys: Sequence[str], focus_bigrams: Sequence[str]) -> str:
+    """A title that says what the exercise trains, e.g. "Weak keys: e r", "Home row: f j d k",
+    "Common words warm-up"."""
+    keys = " ".join(focus_keys)
+    pairs = " ".join(focus_bigrams)
+    focus = " · ".join(part for part in (keys, pairs) if part)
+    if purpose == WARM_UP:
+        return gettext("Common words warm-up")
+    if purpose == WEAK_KEYS:
+        return gettext("Weak keys: %(focus)s") % {"focus": focus}
+    if purpose == SLOW_PAIRS:
+        return gettext("Slow pairs: %(pairs)s") % {"pairs": pairs}
+    if purpose == HOME_ROW:
+        return gettext("Home row: %(keys)s") % {"keys": keys}
+    if not focus_keys:
+        return gettext("Key pairs: %(pairs)s") % {"pairs": pairs}
+    return gettext("Keys: %(focus)s") % {"focus": focus}

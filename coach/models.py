@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lessons.models import PracticeSession
 
+from . import exercises
 from .analysis import Finding
 
 
@@ -38,7 +39,15 @@ class Report(models.Model):
 
 
 class Exercise(models.Model):
-    """A generated text aimed at a learner's weak keys, practised like a lesson."""
+    """A generated text of real words, practised like a lesson: aimed at the learner's weak
+    keys, the keys they chose, the home row, or a warm-up of common words."""
+
+    class Purpose(models.TextChoices):
+        WEAK_KEYS = exercises.WEAK_KEYS, _("Weak keys")
+        SLOW_PAIRS = exercises.SLOW_PAIRS, _("Slow pairs")
+        HOME_ROW = exercises.HOME_ROW, _("Home row")
+        CHOSEN_KEYS = exercises.CHOSEN_KEYS, _("Chosen keys")
+        WARM_UP = exercises.WARM_UP, _("Warm-up")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_exercises"
@@ -47,6 +56,12 @@ class Exercise(models.Model):
     text = models.TextField()
     focus_keys = models.CharField(max_length=40, blank=True)
     focus_bigrams = models.CharField(max_length=80, blank=True)
+    purpose = models.CharField(
+        max_length=12,
+        choices=Purpose.choices,
+        default=Purpose.CHOSEN_KEYS,
+        help_text=_("What the exercise trains; its title and page say so."),
+    )
     source = models.CharField(max_length=10, default="built-in")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -26,10 +26,13 @@ from .coaching import (
     ask,
     exercise_target_wpm,
     exercises_left_today,
+    first_exercise_focus,
+    has_weak_spots,
     make_exercise,
     recommendations,
     requested_focus,
     seconds_until_allowance,
+    starting_point,
 )
 from .models import ChatMessage, Exercise
 
@@ -37,12 +40,23 @@ from .models import ChatMessage, Exercise
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     report, found = recommendations(request.user)
+    too_little_data = any(f.kind == "too_little_data" for f in found)
+    start_url, start_lesson = starting_point(request.user) if too_little_data else ("", None)
+    # Reports written before the coach had a summary repeated a recommendation as their advice.
+    advice = report.advice if report else ""
+    if any(f.message in advice for f in found):
+        advice = ""
     return render(
         request,
         "coach/home.html",
         {
             "report": report,
+            "advice": advice,
             "findings": found,
+            "start_url": start_url,
+            "start_lesson": start_lesson,
+            "first_exercise_keys": first_exercise_focus(request.user),
+            "has_weak_spots": has_weak_spots(found),
             "exercises": Exercise.objects.filter(user=request.user).order_by("-created_at")[:5],
             "chat_messages": list(ChatMessage.objects.filter(user=request.user))[-30:],
             "premium": is_premium(request.user),

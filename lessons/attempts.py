@@ -50,11 +50,26 @@ class Unscorable(Exception):
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """What a session's `improvement` was measured against: the owner's previous counted
+    session of the same lesson, or else their last counted session of any other text."""
+
+    same_lesson: bool
+    lesson_title: str | None = None
+    """The other session's lesson (None: a coach exercise, or a lesson since deleted)."""
+    lesson_position: int | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
     session: PracticeSession
     achievements: list[Achievement]
     next_lesson: Lesson | None
     next_open: bool
+    comparison: Comparison | None = None
+    """None when there was nothing to compare with (`session.improvement` is None too)."""
+    replay: scoring.Replay | None = None
+    """The replay the result was scored from; None for a session completed before."""
 
 
 def start_session(
@@ -248,9 +263,10 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         )
         if (session.user_id, session.guest_key, session.lesson_id) != owner:
             # It changed hands meanwhile (a guest's, claimed): `_improvement` reads it again.
-            del session.previous_lesson_wpm, session.previous_any_wpm  # type: ignore[attr-defined]
+            _without_annotations(session)
         if session.is_completed:
-            return _outcome(session, list(session.achievements.values_list("code", flat=True)))
+            earned = list(session.achievements.values_list("code", flat=True))
+            return _outcome(session, earned, comparison=comparison_before(session))
         stored = list(session.batches.order_by("seq").values_list("seq", "keys"))
         present = {seq for seq, _ in stored}
         missing = [seq for seq in range(batches) if seq not in present]
@@ -275,7 +291,7 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
             raise Unscorable(f"This session is too short to score: {exc}") from exc
         except scoring.ReplayError as exc:
             raise Unscorable(f"The keystrokes do not match the lesson text: {exc}") from exc
-        _store_result(session, result)
+        comparison = _store_result(session, result)
         codes: list[str] = []
         best_rating = None
         if not session.flagged and session.user_id is not None:
@@ -288,7 +304,7 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         queue_analysis(session.pk, stamped=True)
 
     transaction.on_commit(committed)
-    return _outcome(session, codes, best_rating)
+    return _outcome(session, codes, best_rating, comparison=comparison, replay=replay)
 
 
 RESULT_FIELDS = [
@@ -308,7 +324,8 @@ RESULT_FIELDS = [
 ]
 
 
-def _store_result(session: PracticeSession, result: scoring.Result) -> None:
+def _store_result(session: PracticeSession, result: scoring.Result) -> Comparison | None:
+    """Store the result; returns what its improvement compared with."""
     session.status = PracticeSession.Status.COMPLETED
     session.completed_at = timezone.now()
     session.wpm = result.wpm
@@ -321,12 +338,13 @@ def _store_result(session: PracticeSession, result: scoring.Result) -> None:
     session.flag_reason = result.flag_reason
     # A flagged result earns no stars.
     session.rating = 0 if result.flagged else result.rating
-    session.improvement = _improvement(session)
+    session.improvement, comparison = _improvement(session)
     # Stamped with the result, so queueing after commit costs no UPDATE; `queue_analysis` clears
     # it when the broker refuses. A process that dies between the commit and the publish leaves
     # a stamped session without a report, which the sweep queues again (coach.tasks).
     session.analysis_queued_at = session.completed_at
     session.save(update_fields=RESULT_FIELDS)
+    return comparison
 
 
 def _owner(session: PracticeSession) -> Q:
@@ -340,33 +358,83 @@ def _earlier(session: PracticeSession) -> Any:
         PracticeSession.objects.counted()
         .filter(_owner(session))
         .exclude(pk=session.pk)
-        .order_by("-completed_at")
-        .values_list("wpm", flat=True)
+        .order_by("-completed_at", "-pk")
     )
 
 
+PREVIOUS_ANNOTATIONS = (
+    "previous_lesson_wpm",
+    "previous_any_wpm",
+    "previous_any_title",
+    "previous_any_position",
+)
+
+
 def _previous_wpm(session: PracticeSession) -> dict[str, Subquery]:
-    """The WPM of the owner's last counted session of the same lesson and of any, as
-    annotations of the query that locks the session (read with it, not after it)."""
+    """The WPM of the owner's last counted session of the same lesson and of any (with that
+    one's lesson), as annotations of the query that locks the session (read with it, not
+    after it)."""
     earlier = _earlier(session)
+    last = earlier[:1]
     return {
-        "previous_lesson_wpm": Subquery(earlier.filter(lesson_id=session.lesson_id)[:1]),
-        "previous_any_wpm": Subquery(earlier[:1]),
+        "previous_lesson_wpm": Subquery(
+            earlier.filter(lesson_id=session.lesson_id).values("wpm")[:1]
+        ),
+        "previous_any_wpm": Subquery(last.values("wpm")),
+        "previous_any_title": Subquery(last.values("lesson__title")),
+        "previous_any_position": Subquery(last.values("lesson__position")),
     }
 
 
-def _improvement(session: PracticeSession) -> float | None:
-    """WPM difference to the previous completed session of the same lesson, else of any."""
+def _previous(session: PracticeSession, earlier: Any) -> tuple[float, Comparison] | None:
+    """The WPM `session` is compared with, and what it belongs to (the rule is `_improvement`'s)."""
+    annotated = vars(session)
+    if "previous_any_wpm" in annotated:  # read with the session (`_previous_wpm`)
+        same = annotated["previous_lesson_wpm"]
+        if same is not None:
+            return same, Comparison(same_lesson=True)
+        if annotated["previous_any_wpm"] is None:
+            return None
+        return annotated["previous_any_wpm"], Comparison(
+            same_lesson=False,
+            lesson_title=annotated["previous_any_title"],
+            lesson_position=annotated["previous_any_position"],
+        )
+    same = earlier.filter(lesson_id=session.lesson_id).values_list("wpm", flat=True).first()
+    if same is not None:
+        return same, Comparison(same_lesson=True)
+    row = earlier.values_list("wpm", "lesson__title", "lesson__position").first()
+    if row is None:
+        return None
+    return row[0], Comparison(same_lesson=False, lesson_title=row[1], lesson_position=row[2])
+
+
+def _improvement(session: PracticeSession) -> tuple[float | None, Comparison | None]:
+    """WPM difference to the previous completed session of the same lesson, else of any;
+    and which session that was."""
     if session.wpm is None:
+        return None, None
+    found = _previous(session, _earlier(session))
+    if found is None:
+        return None, None
+    previous, comparison = found
+    return round(session.wpm - previous, 1), comparison
+
+
+def comparison_before(session: PracticeSession) -> Comparison | None:
+    """For a session completed before: what its stored `improvement` was measured against
+    (the sessions completed before it, by the same rule)."""
+    if session.improvement is None or session.completed_at is None:
         return None
-    if hasattr(session, "previous_any_wpm"):  # read with the session (`_previous_wpm`)
-        previous = session.previous_lesson_wpm or session.previous_any_wpm  # type: ignore[attr-defined]
-    else:
-        earlier = _earlier(session)
-        previous = earlier.filter(lesson_id=session.lesson_id).first() or earlier.first()
-    if previous is None:
-        return None
-    return round(session.wpm - previous, 1)
+    earlier = _earlier(session).filter(completed_at__lt=session.completed_at)
+    found = _previous(_without_annotations(session), earlier)
+    return found[1] if found else None
+
+
+def _without_annotations(session: PracticeSession) -> PracticeSession:
+    for name in PREVIOUS_ANNOTATIONS:
+        vars(session).pop(name, None)
+    return session
 
 
 def _record_progress(
@@ -530,7 +598,14 @@ def _run_together(
         return best_rating, cursor.fetchall()
 
 
-def _outcome(session: PracticeSession, codes: list[str], best_rating: int | None = None) -> Outcome:
+def _outcome(
+    session: PracticeSession,
+    codes: list[str],
+    best_rating: int | None = None,
+    *,
+    comparison: Comparison | None = None,
+    replay: scoring.Replay | None = None,
+) -> Outcome:
     """What the result card shows. `best_rating`: the lesson's best rating when the caller
     has just written it, else it is read."""
     following = session.lesson.next() if session.lesson else None
@@ -548,6 +623,8 @@ def _outcome(session: PracticeSession, codes: list[str], best_rating: int | None
         achievements=[CATALOGUE[code] for code in codes if code in CATALOGUE],
         next_lesson=following,
         next_open=next_open,
+        comparison=comparison,
+        replay=replay,
     )
 
 

@@ -54,3 +54,37 @@ def register(recorder: Recorder) -> None:
 
 def recorders() -> list[Recorder]:
     return list(_recorders)
+
+
+# --- The result card ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoredSession:
+    """A completed session as the result card shows it, in plain values."""
+
+    events: Sequence[KeyEvent]
+    wpm: float
+    accuracy: float
+    target_wpm: int
+    layout: str
+    """The keyboard layout it was typed on (a `courses.layouts` slug)."""
+
+
+class ResultNotes(Protocol):
+    def result_context(self, session: ScoredSession) -> dict[str, Any]:
+        """What the result card (`lessons/detail.html#result`) shows about the session beyond
+        its figures: ``keys`` (the most-missed and slowest keys) and ``tip``."""
+        ...
+
+
+_result_notes: list[ResultNotes] = []
+
+
+def register_result_notes(notes: ResultNotes) -> None:
+    if notes not in _result_notes:
+        _result_notes.append(notes)
+
+
+def result_notes() -> list[ResultNotes]:
+    return list(_result_notes)

@@ -12,13 +12,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing.views import premium_required
-from courses.layouts import LAYOUTS
+from courses.layouts import LAYOUTS, Layout
 from courses.models import Course, Lesson
 from typingtrainer.http import BadJson, client_ip, parse_json, render_fragment
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
 from typingtrainer.requestlog import identify
 
-from . import practice, scoring, tokens
+from . import hooks, practice, scoring, tokens
 from .access import Access, access_for, can_see, course_lessons
 from .attempts import (
     GUEST_KEY,
@@ -66,18 +66,25 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             request, "lessons/locked.html", {"lesson": lesson, "access": access}, status=403
         )
     progress = None
-    layout = LAYOUTS[lesson.course.layout]
     if request.user.is_authenticated:
         progress = LessonProgress.objects.filter(user=request.user, lesson=lesson).first()
-        # The learner's own layout, when the lesson can be typed on it.
-        own = LAYOUTS[request.user.keyboard_layout]
-        if not own.untypeable(lesson.text):
-            layout = own
+    layout = typing_layout(request.user, lesson)
     return render(
         request,
         "lessons/detail.html",
         {"lesson": lesson, "progress": progress, "layout": layout.as_json()},
     )
+
+
+def typing_layout(user: Any, lesson: Lesson | None, text: str = "") -> Layout:
+    """The keyboard a lesson (or, lesson None, a text of its own) is typed on: the learner's
+    own layout when the text can be typed on it, else the course's."""
+    own = LAYOUTS[user.keyboard_layout] if user is not None and user.is_authenticated else None
+    if lesson is None:
+        return own or LAYOUTS["qwerty"]
+    if own is not None and not own.untypeable(text or lesson.text):
+        return own
+    return LAYOUTS[lesson.course.layout]
 
 
 def _error(message: str, status: int, **extra: Any) -> JsonResponse:
@@ -277,13 +284,46 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
     return render_fragment(request, "lessons/detail.html", "result", _result_context(outcome))
 
 
+def _primary_action(outcome: Outcome) -> str:
+    """The result card's main button, which takes the focus: a guest signs up, a learner goes
+    on to the next lesson when it opened, else tries again (an exercise: back to the coach)."""
+    session = outcome.session
+    if session.user_id is None:
+        return "signup"
+    if outcome.next_lesson is not None and outcome.next_open:
+        return "next"
+    return "retry" if session.lesson_id else "coach"
+
+
 def _result_context(outcome: Outcome) -> dict[str, Any]:
     session = outcome.session
-    return {
+    context = {
         "session": session,
         "lesson": session.lesson,
         "achievements": outcome.achievements,
         "next_lesson": outcome.next_lesson,
         "next_open": outcome.next_open,
+        "comparison": outcome.comparison,
+        "primary": _primary_action(outcome),
+        # The minus comes with the number; the plus is written out.
+        "improvement_sign": "+" if (session.improvement or 0) >= 0 else "",
         "stars": range(1, 6),
     }
+    if session.flagged:
+        return context
+    replay = outcome.replay
+    if replay is None:  # completed before: the stored keystrokes replay as they did then
+        try:
+            replay = session.replay()
+        except scoring.ReplayError:
+            return context
+    scored = hooks.ScoredSession(
+        events=replay.events,
+        wpm=session.wpm or 0.0,
+        accuracy=session.accuracy or 0.0,
+        target_wpm=session.target_wpm,
+        layout=typing_layout(session.user, session.lesson, session.text).slug,
+    )
+    for notes in hooks.result_notes():
+        context.update(notes.result_context(scored))
+    return context

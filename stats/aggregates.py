@@ -320,6 +320,90 @@ class KeyFigures:
         )
 
 
+# --- One session's keys ---------------------------------------------------------------------------
+
+SESSION_KEYS_SHOWN = 3
+SESSION_SLOW_MIN_TIMED = 3
+"""A key is ranked among a session's slowest once it was timed this many times in it."""
+
+
+@dataclass(frozen=True)
+class MissedKey:
+    """A key the learner missed in one session, and what they typed instead."""
+
+    char: str
+    errors: int
+    hits: int
+    typed_instead: tuple[tuple[str, int], ...]
+    """(typed character, times), the most frequent first."""
+
+    @property
+    def label(self) -> str:
+        return shown_key(self.char)
+
+    @property
+    def instead(self) -> tuple[tuple[str, int], ...]:
+        """`typed_instead` as a learner reads the keys."""
+        return tuple((shown_key(typed), count) for typed, count in self.typed_instead)
+
+
+@dataclass(frozen=True)
+class SlowKey:
+    char: str
+    mean_ms: float
+    timed: int
+
+    @property
+    def label(self) -> str:
+        return shown_key(self.char)
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    """One session's most-missed and slowest keys: the result card, the coach's tip on it and
+    the session page all read these."""
+
+    missed: tuple[MissedKey, ...] = ()
+    slowest: tuple[SlowKey, ...] = ()
+
+
+def session_keys(
+    deltas: Deltas, *, shown: int = SESSION_KEYS_SHOWN, min_timed: int = SESSION_SLOW_MIN_TIMED
+) -> SessionKeys:
+    """From one session's `key_deltas`: the keys missed most (most errors first, then the
+    highest error rate, then the character), each with what was typed instead, and the keys
+    slowest on average among those timed at least `min_timed` times."""
+    instead: dict[str, list[tuple[str, int]]] = {}
+    for (expected, typed), count in deltas.confusions.items():
+        instead.setdefault(expected, []).append((typed, count))
+    missed = sorted(
+        (
+            MissedKey(
+                char=char,
+                errors=tally.errors,
+                hits=tally.hits,
+                typed_instead=tuple(sorted(instead.get(char, []), key=lambda t: (-t[1], t[0]))),
+            )
+            for char, tally in deltas.keys.items()
+            if tally.errors
+        ),
+        key=lambda key: (-key.errors, -key.errors / key.hits, key.char),
+    )
+    slowest = sorted(
+        (
+            SlowKey(
+                char=char,
+                mean_ms=mean_ms(tally.time_sum_ms, tally.time_count) or 0.0,
+                timed=tally.time_count,
+            )
+            for char, tally in deltas.keys.items()
+            if tally.time_count >= min_timed
+        ),
+        key=lambda key: (-key.mean_ms, key.char),
+    )
+    return SessionKeys(missed=tuple(missed[:shown]), slowest=tuple(slowest[:shown]))
+
+
 def weak_keys(figures: Iterable[KeyFigures], limit: int | None = None) -> list[KeyFigures]:
     """The weak keys, the weakest first."""
     found = sorted((f for f in figures if f.weak), key=lambda f: (-f.severity, f.char))

@@ -51,7 +51,7 @@ def test_analyze_before_any_session_has_no_report_and_the_pages_findings(api, cl
     client.force_login(learner)
     page = client.get("/coach/")
     assert [f["message"] for f in body["findings"]] == [f.message for f in page.context["findings"]]
-    assert "No weak keys yet" in body["findings"][0]["message"]
+    assert "Type a few lessons so I can find your weak keys" in body["findings"][0]["message"]
 
 
 def test_analyze_returns_the_report_of_the_latest_session(

@@ -22,7 +22,7 @@ def test_a_weak_key_is_explained_with_its_evidence_and_the_finger_that_reaches()
 
 def test_a_key_needs_20_samples_before_the_coach_judges_it():
     few = Snapshot(keys=[KeyFigures("q", hits=19, errors=10)])
-    assert [f.kind for f in findings(few, QWERTY)] == ["keep_going"]
+    assert [f.kind for f in findings(few, QWERTY)] == ["too_little_data"]
     enough = Snapshot(keys=[KeyFigures("q", hits=20, errors=10)])
     assert [f.kind for f in findings(enough, QWERTY)] == ["weak_key"]
 
@@ -49,7 +49,13 @@ def test_the_balance_rule_says_slow_down_below_92_and_push_above_97():
     assert push[0].kind == "push_speed"
     assert "from 30 towards 40 WPM" in push[0].message
     neither = findings(
-        Snapshot(keys=[], recent_accuracy=95.0, recent_wpm=30, target_wpm=40), QWERTY
+        Snapshot(
+            keys=[KeyFigures("f", hits=40, errors=1)],
+            recent_accuracy=95.0,
+            recent_wpm=30,
+            target_wpm=40,
+        ),
+        QWERTY,
     )
     assert [f.kind for f in neither] == ["keep_going"]
 

@@ -55,7 +55,7 @@ def test_without_an_llm_the_built_in_coach_answers_from_the_learners_data(client
     [
         ("How can I type faster?", "Speed comes from accuracy and rhythm"),
         ("I make too many mistakes", "Slow down until you make almost no mistakes"),
-        ("What should I practise today?", "d practise this: No weak keys yet"),
+        ("What should I practise today?", "Type a few lessons so I can find your weak keys."),
     ],
 )
 def test_the_built_in_coach_answers_the_common_questions(client, premium, question, expected):

@@ -22,11 +22,11 @@ def test_the_coach_needs_a_login(client):
     assert client.get("/coach/").status_code == 302
 
 
-def test_a_new_learner_is_told_to_keep_practising(client, learner):
+def test_a_new_learner_is_told_the_coach_needs_a_few_lessons(client, learner):
     client.force_login(learner)
     response = client.get("/coach/")
     assert response.status_code == 200
-    assert b"No weak keys yet" in response.content
+    assert b"Type a few lessons so I can find your weak keys." in response.content
     assert b"3 of 3 free exercises left today" in response.content
 
 

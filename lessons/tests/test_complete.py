@@ -174,7 +174,7 @@ def test_improvement_compares_with_the_previous_session_of_the_same_lesson(
     html = play(
         client, lesson1, typed_keys(lesson1.text, interval=200), Accept="text/html"
     ).content.decode()
-    assert "+0 WPM from last session" in html
+    assert "+0 WPM from your last attempt at this lesson" in html
 
 
 def test_achievements_are_earned_once(client, learner, lesson1):
@@ -226,7 +226,9 @@ def test_completion_queues_the_coach_analysis_which_writes_a_report(
     report = Report.objects.get(session=session)
     # Accuracy 90.6 %: the built-in coach says to slow down, in plain words.
     assert report.findings[0]["kind"] == "slow_down"
-    assert report.advice.startswith("Accuracy 90.6 % in your recent sessions: slow down")
+    assert "90.6 % accuracy" in report.advice  # a summary of the figures …
+    assert report.findings[0]["message"].startswith("Accuracy 90.6 % in your recent sessions")
+    assert report.findings[0]["message"] not in report.advice  # … not the recommendation again
     assert report.source == "built-in"
 
 

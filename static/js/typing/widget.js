@@ -520,13 +520,14 @@
       target.innerHTML = html;
       root.hidden = true;
       if (window.htmx) window.htmx.process(target);
-      var first = target.querySelector("h1, h2, h3, h4, h5, h6, button");
+      var first = target.querySelector("[data-autofocus]") || target.querySelector("h1, h2, h3, h4, h5, h6, button");
       if (first) {
         if (/^H\d$/.test(first.tagName) && !first.hasAttribute("tabindex")) {
           first.setAttribute("tabindex", "-1");
         }
         first.focus();
       }
+      target.dispatchEvent(new CustomEvent("typing:result", { bubbles: true }));
     }
 
     // ---- typing -------------------------------------------------------------------------
