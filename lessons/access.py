@@ -1,11 +1,14 @@
-"""Who may type which lesson (DESIGN §3): the first lesson of a course is open; lesson N+1 opens
-when the learner's best rating on lesson N is at least 2. Visitors without an account may type
-the first lesson of a free course. Premium lessons need Premium (billing decides who has it)."""
+"""Who may type which lesson (DESIGN §3, README "Access rules"): the first lesson of a course is
+open; lesson N+1 opens when the learner's best rating on lesson N is at least 2; a passed
+placement test or test-out opens the lessons it reached (lessons.placement). Visitors without an
+account may type the first lesson of a free course. Premium lessons need Premium (billing decides
+who has it), whatever opened them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -14,9 +17,16 @@ from django.utils.translation import gettext as _
 from billing.entitlements import is_premium
 from courses.models import Course, Lesson
 
-from .models import LessonProgress
+from .models import LessonProgress, LevelTest
 
 UNLOCK_RATING = 2
+
+Place = tuple[int, int]
+"""A lesson's place in its course's order: (position, id)."""
+
+
+def place(lesson: Lesson) -> Place:
+    return (lesson.position, lesson.pk)
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,11 @@ class Access:
     needs_account: bool = False
     needs_premium: bool = False
 
+    @property
+    def can_test_out(self) -> bool:
+        """Locked only by stars: a learner may test out of it (README "Access rules")."""
+        return not self.open and self.opens_with is not None and not self.needs_account
+
 
 def lesson_access(
     lesson: Lesson,
@@ -36,7 +51,10 @@ def lesson_access(
     authenticated: bool,
     premium: bool = False,
     can_preview: bool = False,
+    opened_through: Place | None = None,
 ) -> Access:
+    """`opened_through`: the place of the furthest lesson of the course a placement test or a
+    test-out opened for the learner (`opened_place`)."""
     if can_preview:
         return Access(open=True)
     if authenticated and lesson.requires_premium and not premium:
@@ -55,6 +73,8 @@ def lesson_access(
             opens_with=previous,
         )
     if previous is None or best_ratings.get(previous.pk, 0) >= UNLOCK_RATING:
+        return Access(open=True)
+    if opened_through is not None and place(lesson) <= opened_through:
         return Access(open=True)
     return Access(
         open=False,
@@ -77,7 +97,8 @@ def can_see(user: Any, lesson: Lesson) -> bool:
 def access_for(user: Any, lesson: Lesson) -> Access:
     """Whether `user` (a learner, AnonymousUser or None for a visitor) may type `lesson`, as
     the lesson page, the practice start and the API decide it: the previous published lesson,
-    the learner's best rating on it (one query) and their plan (one query at most)."""
+    the learner's best rating on it (one query), their plan (one query at most) and, for a lesson
+    locked by stars, the lessons their level tests opened (one query)."""
     user = user or AnonymousUser()
     if can_preview(user):
         return Access(open=True)
@@ -89,13 +110,30 @@ def access_for(user: Any, lesson: Lesson) -> Access:
                 "lesson_id", "best_rating"
             )
         )
-    return lesson_access(
+    decide = partial(
+        lesson_access,
         lesson,
         previous=previous,
         best_ratings=ratings,
         authenticated=user.is_authenticated,
         premium=is_premium(user),
     )
+    access = decide()
+    if not access.can_test_out:
+        return access
+    # Locked by stars alone: a level test may have opened it (one query more, only then).
+    return decide(opened_through=opened_place(user, lesson.course_id))
+
+
+def opened_place(user: Any, course_id: int) -> Place | None:
+    """The place of the furthest lesson of the course that the learner's passed placement tests
+    and test-outs opened (one query; None for a visitor or when none did)."""
+    if not user.is_authenticated:
+        return None
+    places = LevelTest.objects.filter(
+        session__user=user, course_id=course_id, opened_through__isnull=False
+    ).values_list("opened_through__position", "opened_through_id")
+    return max(places, default=None)
 
 
 def best_ratings(user: Any, lessons: Iterable[Lesson]) -> dict[int, int]:
@@ -116,7 +154,7 @@ def access_map(
     user: Any, lessons: Iterable[Lesson], *, ratings: Mapping[int, int] | None = None
 ) -> dict[int, Access]:
     """`access_for` of each of a course's lessons (given in order, drafts included for those
-    who preview them), in two queries however many lessons: the learner's ratings (none when
+    who preview them), in three queries however many lessons: the learner's ratings (none when
     the caller passes the `best_ratings` it read already) and plan."""
     user = user or AnonymousUser()
     lessons = list(lessons)
@@ -124,6 +162,8 @@ def access_map(
     if ratings is None:
         ratings = {} if preview else best_ratings(user, lessons)
     premium = is_premium(user)
+    courses = {lesson.course_id for lesson in lessons}
+    opened = {} if preview else {course: opened_place(user, course) for course in courses}
     found: dict[int, Access] = {}
     previous: Lesson | None = None
     for lesson in lessons:
@@ -134,6 +174,7 @@ def access_map(
             authenticated=user.is_authenticated,
             premium=premium,
             can_preview=preview,
+            opened_through=opened.get(lesson.course_id),
         )
         if lesson.is_published:
             previous = lesson
@@ -149,8 +190,8 @@ class LessonRow:
 
 def course_lessons(user: Any, course: Course) -> list[LessonRow]:
     """A course's lessons as its page and the API list them: in order, drafts too for those who
-    preview, each with the learner's access and stars. Three queries however many lessons: the
-    lessons, the learner's ratings and their plan."""
+    preview, each with the learner's access and stars. Four queries however many lessons: the
+    lessons, the learner's ratings, their plan and their level tests."""
     lessons = list(course.lessons.order_by("position", "id"))
     if not user.has_perm("courses.view_course"):
         lessons = [lesson for lesson in lessons if lesson.is_published]

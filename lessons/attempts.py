@@ -11,21 +11,23 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Field, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from courses.models import Lesson
+from courses.models import Course, Lesson
 from typingtrainer import metrics
 from typingtrainer.celery import app as celery_app
 from typingtrainer.zones import local_date
 
-from . import hooks, scoring
+from . import hooks, placement, scoring
 from .access import UNLOCK_RATING
 from .achievements import CATALOGUE, STREAK_DAYS, Achievement, Facts, earned
-from .models import EarnedAchievement, KeystrokeBatch, LessonProgress, PracticeSession
+from .models import EarnedAchievement, KeystrokeBatch, LessonProgress, LevelTest, PracticeSession
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class Outcome:
     """None when there was nothing to compare with (`session.improvement` is None too)."""
     replay: scoring.Replay | None = None
     """The replay the result was scored from; None for a session completed before."""
+    level_test: LevelTest | None = None  # a placement test's or test-out's
 
 
 def start_session(
@@ -89,6 +92,59 @@ def start_session(
         skip_indent=lesson.course.is_code if lesson else False,
         target_wpm=lesson.target_wpm if lesson else target_wpm,
     )
+
+
+def placement_seconds() -> int:
+    return int(getattr(settings, "PLACEMENT_SECONDS", placement.SECONDS))
+
+
+def placement_attempt(*, course: Course, user: Any, guest_key: str = "") -> int:
+    """Which placement test of the course this is for the learner (or visitor): the number of
+    them they have completed. The page and the start derive the same text from it, so a reload
+    before the start and a resumed test keep their text, and a new test gets a new one."""
+    tests = LevelTest.objects.filter(
+        course=course,
+        session__kind=PracticeSession.Kind.PLACEMENT,
+        session__status=PracticeSession.Status.COMPLETED,
+    )
+    if user.is_authenticated:
+        return tests.filter(session__user=user).count()
+    if not guest_key:
+        return 0
+    return tests.filter(session__user=None, session__guest_key=guest_key).count()
+
+
+def course_placement_text(*, course: Course, attempt: int) -> str:
+    return placement.placement_text(
+        language=course.language, layout=course.layout, seed=course.pk * 100_003 + attempt
+    )
+
+
+def start_level_test(
+    *, course: Course, lesson: Lesson | None, user: Any, guest_key: str = ""
+) -> PracticeSession:
+    """A placement test of `course` (lesson None: common words, timed) or a test-out of
+    `lesson`: a practice session with its LevelTest."""
+    with transaction.atomic():
+        if lesson is not None:
+            session = start_session(lesson=lesson, user=user, guest_key=guest_key)
+            session.kind = PracticeSession.Kind.TEST_OUT
+            session.save(update_fields=["kind"])
+        else:
+            attempt = placement_attempt(course=course, user=user, guest_key=guest_key)
+            targets = course.lessons.filter(is_published=True).values_list("target_wpm", flat=True)
+            session = start_session(
+                lesson=None,
+                user=user,
+                guest_key=guest_key,
+                text=course_placement_text(course=course, attempt=attempt),
+                # Its stars compare it with the course's hardest lesson.
+                target_wpm=max(targets, default=0) or 20,
+            )
+            session.kind = PracticeSession.Kind.PLACEMENT
+            session.save(update_fields=["kind"])
+        LevelTest.objects.create(session=session, course=course)
+    return session
 
 
 class Forbidden(Exception):
@@ -266,7 +322,12 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
             _without_annotations(session)
         if session.is_completed:
             earned = list(session.achievements.values_list("code", flat=True))
-            return _outcome(session, earned, comparison=comparison_before(session))
+            return _outcome(
+                session,
+                earned,
+                comparison=comparison_before(session),
+                level_test=_level_test(session),
+            )
         stored = list(session.batches.order_by("seq").values_list("seq", "keys"))
         present = {seq for seq, _ in stored}
         missing = [seq for seq in range(batches) if seq not in present]
@@ -285,18 +346,26 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
             )
         keys = [scoring.Keystroke(*key) for _, batch in stored for key in batch]
         try:
-            replay = scoring.replay(session.text, keys, skip_indent=session.skip_indent)
+            replay = scoring.replay(
+                session.text, keys, skip_indent=session.skip_indent, partial=session.is_timed
+            )
             result = scoring.score(replay, target_wpm=session.target_wpm)
         except scoring.TooShort as exc:
             raise Unscorable(f"This session is too short to score: {exc}") from exc
         except scoring.ReplayError as exc:
             raise Unscorable(f"The keystrokes do not match the lesson text: {exc}") from exc
+        _check_placement_length(session, replay)
         comparison = _store_result(session, result)
+        level_test = _level_test(session)
+        if level_test is not None and not session.flagged:
+            level_test.settle()
         codes: list[str] = []
         best_rating = None
         if not session.flagged and session.user_id is not None:
             # Statistics first: the streak and hours-typed achievements read them.
-            codes, best_rating = _record_progress(session, replay)
+            codes, best_rating = _record_progress(
+                session, replay, counts_for_lesson=_counts_for_lesson(session, level_test)
+            )
     rating, flagged = session.rating or 0, session.flagged
 
     def committed() -> None:
@@ -304,7 +373,44 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
         queue_analysis(session.pk, stamped=True)
 
     transaction.on_commit(committed)
-    return _outcome(session, codes, best_rating, comparison=comparison, replay=replay)
+    return _outcome(
+        session, codes, best_rating, comparison=comparison, replay=replay, level_test=level_test
+    )
+
+
+def _level_test(session: PracticeSession) -> LevelTest | None:
+    """The session's placement test or test-out (no query for a practice session)."""
+    if session.kind == PracticeSession.Kind.PRACTICE:
+        return None
+    found = (
+        LevelTest.objects.select_related("course", "opened_through").filter(session=session).first()
+    )
+    if found is not None:
+        found.session = session  # the one just scored, not a second copy
+    return found
+
+
+def _counts_for_lesson(session: PracticeSession, level_test: LevelTest | None) -> bool:
+    """Whether the session is a completion of its lesson (progress, stars, achievements): a
+    practice session, or a passed test-out. A failed test-out of a locked lesson and a
+    placement test count for the statistics only."""
+    if session.kind == PracticeSession.Kind.PRACTICE:
+        return True
+    return session.kind == PracticeSession.Kind.TEST_OUT and bool(level_test and level_test.passed)
+
+
+def _check_placement_length(session: PracticeSession, replay: scoring.Replay) -> None:
+    """A placement test is scored over at least half its minute: a short sprint says little."""
+    if not session.is_timed:
+        return
+    least = placement_seconds() * 1000 // 2
+    if replay.duration_ms < least:
+        raise Unscorable(
+            gettext(
+                "A placement test needs at least %(least)d seconds of typing; this one had %(had)d."
+            )
+            % {"least": least // 1000, "had": replay.duration_ms // 1000}
+        )
 
 
 RESULT_FIELDS = [
@@ -438,11 +544,12 @@ def _without_annotations(session: PracticeSession) -> PracticeSession:
 
 
 def _record_progress(
-    session: PracticeSession, replay: scoring.Replay
+    session: PracticeSession, replay: scoring.Replay, *, counts_for_lesson: bool = True
 ) -> tuple[list[str], int | None]:
     """Statistics (the registered `hooks` recorders'), lesson progress, unlocks and
     achievements for a counted session, in one round trip on PostgreSQL. Returns the new
-    achievement codes and the lesson's best rating (None for a session without a lesson)."""
+    achievement codes and the lesson's best rating (None for a session without a lesson).
+    `counts_for_lesson` False (see `_counts_for_lesson`): statistics only."""
     assert session.user_id is not None
     assert session.user is not None
     assert session.wpm is not None
@@ -453,7 +560,7 @@ def _record_progress(
         completed_at=session.completed_at,
         wpm=session.wpm,
         duration_ms=session.duration_ms or 0,
-        text_length=len(session.text),
+        text_length=replay.text_length,  # of a timed session, the part typed
         events=replay.events,
     )
     day = local_date(session.completed_at, session.user.time_zone)
@@ -464,7 +571,7 @@ def _record_progress(
         # Statistics first: the streak and hours-typed achievements read them.
         stats += recorder.session_statements(counted)
         stats_facts += recorder.facts_statements(user_id=session.user_id, day=day, since=since)
-    progress = _progress_upsert(session)
+    progress = _progress_upsert(session) if counts_for_lesson else None
     facts_sql = _facts_query(session, stats_facts)
     best_rating, rows = _run_together(stats, progress, facts_sql)
     have: set[str] = set()
@@ -481,13 +588,13 @@ def _record_progress(
     facts = Facts(
         wpm=session.wpm,
         accuracy=session.accuracy or 0,
-        text_length=len(session.text),
+        text_length=replay.text_length,
         rating=session.rating or 0,
         streak_days=streak_days,
         course_finished=session.lesson_id is not None and open_lessons == 0,
         total_typed_ms=typed_ms,
     )
-    new = sorted(earned(facts) - have, key=list(CATALOGUE).index)
+    new = sorted(earned(facts) - have, key=list(CATALOGUE).index) if counts_for_lesson else []
     if new:
         EarnedAchievement.objects.bulk_create(
             [EarnedAchievement(user_id=session.user_id, code=c, session=session) for c in new],
@@ -605,6 +712,7 @@ def _outcome(
     *,
     comparison: Comparison | None = None,
     replay: scoring.Replay | None = None,
+    level_test: LevelTest | None = None,
 ) -> Outcome:
     """What the result card shows. `best_rating`: the lesson's best rating when the caller
     has just written it, else it is read."""
@@ -625,6 +733,7 @@ def _outcome(
         next_open=next_open,
         comparison=comparison,
         replay=replay,
+        level_test=level_test,
     )
 
 
@@ -665,7 +774,8 @@ def claim_guest_sessions(*, user: Any, guest_key: str) -> int:
             session.save(update_fields=["user", "guest_key"])
             if session.is_completed and not session.flagged:
                 # Replays the stored batches.
-                _record_progress(session, session.replay())
+                counts = _counts_for_lesson(session, _level_test(session))
+                _record_progress(session, session.replay(), counts_for_lesson=counts)
     return len(sessions)
 
 

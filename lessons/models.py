@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Lesson
+from courses.models import Course, Lesson
 
-from . import scoring
+from . import placement, scoring
 from .keypack import PackedKeysField
 
 
@@ -33,6 +33,11 @@ class PracticeSession(models.Model):
         STARTED = "started", _("Started")
         COMPLETED = "completed", _("Completed")
 
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", _("Practice")  # a lesson or an exercise
+        PLACEMENT = "placement", _("Placement test")
+        TEST_OUT = "test_out", _("Test-out")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -50,6 +55,8 @@ class PracticeSession(models.Model):
     skip_indent = models.BooleanField(default=False)
     target_wpm = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.STARTED)
+    # A placement or test-out has a LevelTest; a placement is timed (`is_timed`).
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PRACTICE)
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # The server's result.
@@ -87,6 +94,11 @@ class PracticeSession(models.Model):
         return self.status == self.Status.COMPLETED
 
     @property
+    def is_timed(self) -> bool:
+        """Scored on what was typed before the time ran out: the text need not be finished."""
+        return self.kind == self.Kind.PLACEMENT
+
+    @property
     def seconds(self) -> float:
         return (self.duration_ms or 0) / 1000
 
@@ -101,7 +113,7 @@ class PracticeSession(models.Model):
         if batches is None:
             batches = list(self.batches.order_by("seq").values_list("keys", flat=True))
         keys = [scoring.Keystroke(*key) for batch in batches for key in batch]
-        return scoring.replay(self.text, keys, skip_indent=self.skip_indent)
+        return scoring.replay(self.text, keys, skip_indent=self.skip_indent, partial=self.is_timed)
 
 
 class KeystrokeBatch(models.Model):
@@ -123,6 +135,62 @@ class KeystrokeBatch(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.seq} of {self.session_id}"
+
+
+class LevelTest(models.Model):
+    """A placement test of a course, or a test-out of one of its lessons (the session's lesson):
+    once its session is scored, the lessons it opened, from the course's first through
+    `opened_through` (README "Access rules"; the rules in lessons.placement). It opens them for
+    whoever owns the session, so a visitor's placement counts once they sign up."""
+
+    session = models.OneToOneField(
+        PracticeSession, on_delete=models.CASCADE, related_name="level_test"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    opened_through = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many lessons it opened, from the course's first.")
+    )
+    premium_opened = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many of them are Premium lessons.")
+    )
+    passed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.session.get_kind_display()} · {self.course}: {self.opened}"
+
+    def settle(self) -> None:
+        """Decide and store what the scored, unflagged session opens."""
+        session = self.session
+        assert session.wpm is not None
+        assert session.accuracy is not None
+        lessons = list(
+            Lesson.objects.filter(course_id=self.course_id, is_published=True)
+            .order_by("position", "id")
+            .values_list("pk", "target_wpm", "is_premium")
+        )
+        if session.kind == PracticeSession.Kind.TEST_OUT:
+            self.passed = placement.tested_out(
+                wpm=session.wpm, accuracy=session.accuracy, target_wpm=session.target_wpm
+            )
+            ids = [pk for pk, _, _ in lessons]
+            count = ids.index(session.lesson_id) + 1 if session.lesson_id in ids else 0
+            self.opened = count if self.passed else 0
+        else:
+            self.opened = placement.lessons_opened(
+                wpm=session.wpm,
+                accuracy=session.accuracy,
+                targets=[target for _, target, _ in lessons],
+            )
+            self.passed = self.opened > 0
+        course_premium = Course.objects.filter(pk=self.course_id, is_premium=True).exists()
+        opened = lessons[: self.opened]
+        self.opened_through_id = opened[-1][0] if opened else None
+        self.premium_opened = sum(1 for *_, paid in opened if paid or course_premium)
+        self.save(update_fields=["opened", "opened_through", "premium_opened", "passed"])
 
 
 class LessonProgress(models.Model):

@@ -204,13 +204,19 @@ def check_batch_follows_text(text: str, keys: Sequence[Keystroke], *, skip_inden
             )
 
 
-def replay(text: str, keys: Sequence[Keystroke], *, skip_indent: bool) -> Replay:
+def replay(
+    text: str, keys: Sequence[Keystroke], *, skip_indent: bool, partial: bool = False
+) -> Replay:
     """Replay the whole session (all batches concatenated in seq order). Raises ReplayError if:
     t decreases anywhere; a key's pos is not the position the cursor must be at (expected pos
     starts at 0; advances by one after a correct key — plus indentation skip after a newline when
     skip_indent — and stays after a wrong key); keys continue after the text is finished; the
     text is not finished at the end; there are no keys. Messages say what and where, e.g.
-    'keystroke 17 is at position 9 but the cursor was at position 8'."""
+    'keystroke 17 is at position 9 but the cursor was at position 8'.
+
+    `partial` (a timed session, such as a placement test, whose text is longer than anyone types
+    in its time): the text need not be finished, and what was typed of it, up to where the
+    cursor stopped, counts as the text (`Replay.text_length`)."""
     if not keys:
         raise ReplayError("there are no keystrokes")
     n = len(text)
@@ -255,7 +261,9 @@ def replay(text: str, keys: Sequence[Keystroke], *, skip_indent: bool) -> Replay
             continue
         previous = expected
         cursor = _advance(text, cursor, skip_indent=skip_indent)
-    if cursor < n:
+    if partial:
+        n = cursor
+    elif cursor < n:
         raise ReplayError(
             f"the text is not finished: the cursor stopped at position {cursor} "
             f"of {n} after {len(keys)} keystrokes"

@@ -6,11 +6,12 @@ from typing import Any
 from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from django.http import HttpRequest as PlainRequest
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.entitlements import is_premium
 from billing.views import premium_required
 from courses.layouts import LAYOUTS, Layout
 from courses.models import Course, Lesson
@@ -18,7 +19,7 @@ from typingtrainer.http import BadJson, client_ip, parse_json, render_fragment
 from typingtrainer.http import HtmxHttpRequest as HttpRequest
 from typingtrainer.requestlog import identify
 
-from . import hooks, practice, scoring, tokens
+from . import hooks, placement, practice, scoring, tokens
 from .access import Access, access_for, can_see, course_lessons
 from .attempts import (
     GUEST_KEY,
@@ -27,10 +28,14 @@ from .attempts import (
     NotFound,
     Outcome,
     Unscorable,
+    course_placement_text,
+    placement_attempt,
+    placement_seconds,
+    start_level_test,
     start_session,
     store_batch,
 )
-from .models import LessonProgress, PracticeSession
+from .models import LessonProgress, LevelTest, PracticeSession
 
 MAX_BATCH_BYTES = 64 * 1024
 # How deep the bodies nest: a batch is an object holding a list of [pos, typed, t] lists; a
@@ -47,7 +52,12 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {"lesson": row.lesson, "open": row.access.open, "stars": row.stars}
         for row in course_lessons(request.user, course)
     ]
-    return render(request, "courses/detail.html", {"course": course, "rows": rows})
+    context = {
+        "course": course,
+        "rows": rows,
+        "has_placement": placement.has_placement(course.language),
+    }
+    return render(request, "courses/detail.html", context)
 
 
 def _lesson_and_access(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Access]:
@@ -279,7 +289,13 @@ def complete(request: HttpRequest, session_id: Any) -> HttpResponse:
     except Unscorable as exc:
         return _error(str(exc), 422)
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse(practice.result_figures(outcome))
+        figures = practice.result_figures(outcome)
+        if outcome.level_test is not None:
+            figures["level_test"] = _level_test_figures(outcome.level_test)
+        return JsonResponse(figures)
+    if outcome.level_test is not None:
+        context = _level_test_context(request, outcome, outcome.level_test)
+        return render_fragment(request, "lessons/level_test.html", "result", context)
     # The widget swaps the result card in, whoever asks.
     return render_fragment(request, "lessons/detail.html", "result", _result_context(outcome))
 
@@ -327,3 +343,172 @@ def _result_context(outcome: Outcome) -> dict[str, Any]:
     for notes in hooks.result_notes():
         context.update(notes.result_context(scored))
     return context
+
+
+# --- Placement tests and test-outs (README "Access rules", lessons.placement) -----------------
+
+
+def _placement_course(request: HttpRequest, slug: str) -> Course:
+    course = get_object_or_404(Course, slug=slug)
+    if not course.is_visible_to(request.user) or not placement.has_placement(course.language):
+        raise Http404(_("This course has no placement test."))
+    return course
+
+
+def _layout_for(request: HttpRequest, course: Course, text: str) -> dict[str, Any]:
+    """The course's keyboard, or the learner's own when it types the text."""
+    layout = LAYOUTS[course.layout]
+    if request.user.is_authenticated:
+        own = LAYOUTS[request.user.keyboard_layout]
+        if not own.untypeable(text):
+            layout = own
+    return layout.as_json()
+
+
+def placement_pick(request: HttpRequest) -> HttpResponse:
+    """The dashboard's "take a placement test": the course the learner last practised, else
+    the first whose keyboard is theirs, else the first course with a placement test."""
+    courses = [
+        course
+        for course in Course.objects.published().order_by("position", "title")
+        if placement.has_placement(course.language)
+    ]
+    if not courses:
+        raise Http404(_("No course has a placement test yet."))
+    chosen = None
+    if request.user.is_authenticated:
+        last = (
+            PracticeSession.objects.for_user(request.user)
+            .completed()
+            .filter(lesson__isnull=False)
+            .order_by("-completed_at")
+            .values_list("lesson__course_id", flat=True)
+            .first()
+        )
+        chosen = next((c for c in courses if c.pk == last), None) or next(
+            (c for c in courses if c.layout == request.user.keyboard_layout), None
+        )
+    return redirect("placement", slug=(chosen or courses[0]).slug)
+
+
+def placement_page(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _placement_course(request, slug)
+    guest_key = "" if request.user.is_authenticated else request.session.get(GUEST_KEY, "")
+    attempt = placement_attempt(course=course, user=request.user, guest_key=guest_key)
+    text = course_placement_text(course=course, attempt=attempt)
+    context = {
+        "course": course,
+        "text": text,
+        "layout": _layout_for(request, course, text),
+        # A new test does not resume an old one's keys from the browser's storage.
+        "widget_key": f"placement-{course.pk}-{attempt}",
+        "seconds": placement_seconds(),
+        "time_limit_ms": placement_seconds() * 1000,
+        "pass_accuracy": placement.PASS_ACCURACY,
+    }
+    return render(request, "lessons/placement.html", context)
+
+
+def _owner_key(request: HttpRequest) -> tuple[str, JsonResponse | None]:
+    """The visitor's guest key (made now when they have none), or a 429 when the learner or
+    visitor has the most practice sessions open at once."""
+    if request.user.is_authenticated:
+        return "", open_sessions_over_cap(user=request.user, guest_key="")
+    guest_key = request.session.get(GUEST_KEY) or ""
+    if capped := open_sessions_over_cap(user=request.user, guest_key=guest_key):
+        return guest_key, capped
+    guest_key = guest_key or secrets.token_urlsafe(24)
+    request.session[GUEST_KEY] = guest_key
+    return guest_key, None
+
+
+@require_POST
+def placement_start(request: HttpRequest, slug: str) -> JsonResponse:
+    if limited := _over_limit(_requester(request), "start"):
+        return limited
+    try:
+        course = _placement_course(request, slug)
+    except Http404 as exc:
+        return _error(str(exc), 404)
+    guest_key, capped = _owner_key(request)
+    if capped:
+        return capped
+    session = start_level_test(course=course, lesson=None, user=request.user, guest_key=guest_key)
+    return JsonResponse({"session": str(session.pk), **tokens.grant(session)}, status=201)
+
+
+def test_out_page(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson, access = _lesson_and_access(request, lesson_id)
+    if access.needs_premium:
+        return premium_required(request, lesson=lesson)  # testing out is no way round Premium
+    if access.open:
+        return redirect(lesson)  # nothing to test out of: type it
+    if not access.can_test_out:
+        return render(
+            request, "lessons/locked.html", {"lesson": lesson, "access": access}, status=403
+        )
+    context = {
+        "lesson": lesson,
+        "access": access,
+        "text": lesson.text,
+        "widget_key": f"test-out-{lesson.pk}",
+        "layout": _layout_for(request, lesson.course, lesson.text),
+        "pass_accuracy": placement.PASS_ACCURACY,
+    }
+    return render(request, "lessons/test_out.html", context)
+
+
+@require_POST
+def test_out_start(request: HttpRequest, lesson_id: int) -> JsonResponse:
+    if limited := _over_limit(_requester(request), "start"):
+        return limited
+    try:
+        lesson, access = _lesson_and_access(request, lesson_id)
+    except Http404:
+        return _error(_("No such lesson."), 404)
+    if access.open:
+        return _error(_("This lesson is open already: type it instead of testing out."), 409)
+    if not access.can_test_out:
+        return _error(access.reason, 403)
+    _guest, capped = _owner_key(request)
+    if capped:
+        return capped
+    session = start_level_test(course=lesson.course, lesson=lesson, user=request.user)
+    return JsonResponse({"session": str(session.pk), **tokens.grant(session)}, status=201)
+
+
+def _level_test_figures(level_test: LevelTest) -> dict[str, Any]:
+    return {
+        "kind": level_test.session.kind,
+        "passed": level_test.passed,
+        "opened": level_test.opened,
+        "premium_opened": level_test.premium_opened,
+        "course": level_test.course.slug,
+    }
+
+
+def _level_test_context(
+    request: HttpRequest, outcome: Outcome, level_test: LevelTest
+) -> dict[str, Any]:
+    session = outcome.session
+    # The completion carries no cookie: the session's owner decides, as everywhere else.
+    premium = session.user is not None and is_premium(session.user)
+    opened = list(
+        Lesson.objects.filter(course=level_test.course, is_published=True).order_by(
+            "position", "id"
+        )[: level_test.opened]
+    )
+    typeable = [lesson for lesson in opened if premium or not lesson.requires_premium]
+    return {
+        "session": session,
+        "level_test": level_test,
+        "course": level_test.course,
+        "lesson": session.lesson,
+        "is_placement": session.kind == PracticeSession.Kind.PLACEMENT,
+        "premium_locked": 0 if premium else level_test.premium_opened,
+        "start_lesson": typeable[-1] if typeable else None,
+        "next_lesson": outcome.next_lesson,
+        "next_open": outcome.next_open,
+        "achievements": outcome.achievements,
+        "pass_accuracy": placement.PASS_ACCURACY,
+    }

@@ -85,7 +85,7 @@ def counted(session: PracticeSession, replay: Any, user: Any) -> CountedSession:
         completed_at=session.completed_at,
         wpm=session.wpm,
         duration_ms=session.duration_ms or 0,
-        text_length=len(session.text),
+        text_length=replay.text_length,  # of a timed session, the part typed
         events=replay.events,
     )
 

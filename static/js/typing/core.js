@@ -16,6 +16,10 @@
  *       result: "correct" | "wrong" | "done" | "ignored". Records [pos, typed, t] for every
  *       keystroke (wrong ones too); on a wrong key the cursor stays. In code mode a correct
  *       "\n" skips the spaces that follow (not recorded). `from`..`to` is the range now typed.
+ *   endEarly(state) -> bool
+ *       A timed test's time is up: the session is done where the cursor is (false when it had
+ *       not started or was done already). The server scores what was typed.
+ *   timeLeft(state, limitMs, now) -> ms left of a timed test (limitMs before the first key).
  *   timeFor(state, now) -> t
  *       Integer ms since the first key, never lower than the last t (clock going backwards).
  *   batchDueAt(state) -> epoch ms when the unsent keys become due (2 s rule), or null.
@@ -97,6 +101,7 @@
       correct: 0,
       done: false,
       doneT: null,
+      endedEarly: false, // a timed test whose time ran out before the end of the text
       unsent: [], // [[pos, typed, t], ...] not yet cut into a batch
       unsentSince: null, // epoch ms when the oldest unsent key was typed
       batches: [], // [{seq, keys, acked, attempts, nextAttemptAt}]
@@ -165,6 +170,21 @@
       skipped: skipped,
       expected: expected,
     };
+  }
+
+  function endEarly(state) {
+    if (state.startedAt === null || state.done) return false;
+    state.done = true;
+    state.doneT = state.lastT;
+    state.endedEarly = true;
+    return true;
+  }
+
+  function timeLeft(state, limitMs, now) {
+    if (state.startedAt === null) return limitMs;
+    var used = state.done ? state.doneT : now - state.startedAt;
+    if (state.endedEarly) used = limitMs;
+    return Math.max(0, limitMs - used);
   }
 
   // ---- batching ----------------------------------------------------------------------------
@@ -307,6 +327,7 @@
       correct: state.correct,
       done: state.done,
       doneT: state.doneT,
+      endedEarly: state.endedEarly,
       unsent: state.unsent,
       unsentSince: state.unsentSince,
       nextSeq: state.nextSeq,
@@ -344,7 +365,8 @@
     state.keystrokes = data.keystrokes | 0;
     state.errors = data.errors | 0;
     state.correct = data.correct | 0;
-    state.done = state.pos >= state.length && !!data.done;
+    state.endedEarly = !!data.endedEarly && state.startedAt !== null;
+    state.done = (state.pos >= state.length || state.endedEarly) && !!data.done;
     state.doneT = state.done ? data.doneT | 0 : null;
     state.unsent = data.unsent;
     state.unsentSince = state.unsent.length ? (isInt(data.unsentSince) ? data.unsentSince : now) : null;
@@ -411,6 +433,8 @@
     createState: createState,
     keyFromEvent: keyFromEvent,
     applyKey: applyKey,
+    endEarly: endEarly,
+    timeLeft: timeLeft,
     timeFor: timeFor,
     batchDueAt: batchDueAt,
     isBatchDue: isBatchDue,

@@ -429,3 +429,33 @@ test("a saved state from before tokens restores with its keys and no token", () 
   assert.equal(r.sessionId, "abc");
   assert.equal(r.token, null);
 });
+
+test("a timed test ends early where the cursor is, ignores later keys and says no time is left", () => {
+  const s = Core.createState("the quick brown fox", false);
+  assert.equal(Core.endEarly(s), false); // not started
+  assert.equal(Core.timeLeft(s, 60000, T0), 60000);
+  typeAll(s, "the q", T0, 200);
+  assert.equal(Core.timeLeft(s, 60000, T0 + 1000), 59000);
+  assert.equal(Core.endEarly(s), true);
+  assert.equal(s.done, true);
+  assert.equal(s.doneT, 800);
+  assert.equal(Core.timeLeft(s, 60000, T0 + 1000), 0);
+  assert.equal(Core.applyKey(s, "u", T0 + 2000).result, "ignored");
+  assert.equal(Core.endEarly(s), false); // once
+  const batch = Core.takeBatch(s, T0 + 2000, true);
+  assert.deepEqual(batch.keys.map((k) => k[0]), [0, 1, 2, 3, 4]);
+});
+
+test("a timed test that ended early is restored as done after a reload", () => {
+  const s = Core.createState("the quick brown fox", false);
+  typeAll(s, "the", T0, 200);
+  Core.endEarly(s);
+  const back = Core.restore(Core.serialize(s, T0 + 1000), "the quick brown fox", false, T0 + 2000);
+  assert.equal(back.done, true);
+  assert.equal(back.endedEarly, true);
+  assert.equal(back.pos, 3);
+  const unfinished = Core.createState("the quick brown fox", false);
+  typeAll(unfinished, "the", T0, 200);
+  const resumed = Core.restore(Core.serialize(unfinished, T0 + 1000), "the quick brown fox", false, T0 + 2000);
+  assert.equal(resumed.done, false);
+});

@@ -94,9 +94,12 @@
       keystrokesUrl: root.getAttribute("data-keystrokes-url"),
       completeUrl: root.getAttribute("data-complete-url"),
       tokenUrl: root.getAttribute("data-token-url") || "/sessions/{session}/token",
+      // A timed test (the placement test): it ends this long after the first key.
+      timeLimitMs: parseInt(root.getAttribute("data-time-limit-ms"), 10) || 0,
     };
     var roles = {};
-    ["wpm", "accuracy", "text", "hint", "status", "keyboard", "restart", "keyboard-toggle"]
+    ["wpm", "accuracy", "time-left", "text", "hint", "status", "keyboard", "restart",
+      "keyboard-toggle"]
       .forEach(function (r) { roles[r] = root.querySelector('[data-role="' + r + '"]'); });
     var text = readJSON("lesson-text");
     var layout = readJSON("keyboard-layout");
@@ -117,6 +120,7 @@
     var retryTimer = null;
     var batchTimer = null;
     var statsTimer = null;
+    var timeLimitTimer = null;
     var spans = [];
     var cursorAt = -1;
     var keyEls = {};
@@ -264,6 +268,28 @@
       if (roles.accuracy && roles.accuracy.textContent !== String(s.accuracy)) {
         roles.accuracy.textContent = s.accuracy;
       }
+      if (cfg.timeLimitMs && roles["time-left"]) {
+        var left = String(Math.ceil(Core.timeLeft(state, cfg.timeLimitMs, Date.now()) / 1000));
+        if (roles["time-left"].textContent !== left) roles["time-left"].textContent = left;
+      }
+    }
+
+    /** A timed test ends by itself: what was typed is sent and scored. */
+    function armTimeLimit() {
+      if (!cfg.timeLimitMs || timeLimitTimer || state.startedAt === null || state.done) return;
+      timeLimitTimer = window.setTimeout(timeUp, Core.timeLeft(state, cfg.timeLimitMs, Date.now()));
+    }
+
+    function timeUp() {
+      timeLimitTimer = null;
+      if (finished || fatal || !Core.endEarly(state)) return;
+      Core.takeBatch(state, Date.now(), true);
+      stopStats();
+      updateStats();
+      updateKeyboard();
+      updateHint();
+      save();
+      pump();
     }
 
     function startStats() {
@@ -336,7 +362,8 @@
     function clearTimers() {
       window.clearTimeout(retryTimer);
       window.clearTimeout(batchTimer);
-      retryTimer = batchTimer = null;
+      window.clearTimeout(timeLimitTimer);
+      retryTimer = batchTimer = timeLimitTimer = null;
     }
 
     /** Cut a batch when 20 keys wait or 2 s after the first unsent one. */
@@ -544,7 +571,10 @@
       }
       Core.takeBatch(state, now, r.result === "done"); // the last keys go at once
       if (r.result === "done") stopStats();
-      else if (first) startStats();
+      else if (first) {
+        startStats();
+        armTimeLimit();
+      }
       armBatchTimer();
       save();
       updateStats();
@@ -632,7 +662,10 @@
     // Resumed: keep going where the learner left off (start the session if it never was).
     if (state.startedAt !== null) {
       if (state.done) Core.takeBatch(state, Date.now(), true);
-      else startStats();
+      else {
+        startStats();
+        armTimeLimit(); // at once when the time ran out meanwhile
+      }
       armBatchTimer();
       pump();
     }
