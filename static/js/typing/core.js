@@ -46,6 +46,17 @@
  *       {code: "Space", finger: "thumb"}, "\n" is {code: "Enter", finger: "r5"}. shiftCode is
  *       the Shift on the opposite hand ("ShiftLeft"/"ShiftRight") or null.
  *   describeKey(ch, info) -> caption, e.g. "Next: F — left index finger + right Shift".
+ *   charsFromInput(inputType, data) -> [char, ...] | null
+ *       What an `input`/`beforeinput` event (a phone's on-screen keyboard, Input.insertText)
+ *       types: insertText gives its characters, a line break gives "\n", deletions give []
+ *       (must-correct mode has no Backspace), paste/drop/autocorrect replacements give null.
+ *   createComposition(deferred) -> comp;  compositionInput(comp, data, isEnd) -> [char, ...]
+ *       Characters an IME composition adds. Phone keyboards compose whole words ("h", "he",
+ *       "hel"), so each growth is typed at once; a rewrite (autocorrect) types nothing. A
+ *       composition begun by a dead key (deferred) types only its final character, at the end.
+ *   errorMarks(state) -> [pos, ...]   Ascending positions that took a wrong keystroke, read
+ *       from the recorded keys, so a restored state shows the same marks as before the reload.
+ *   typedLabel(ch) -> what to show for a typed character ("␣" for a space, "↵" for Enter).
  *   Constants: BATCH_SIZE, BATCH_DELAY_MS, MAX_AGE_MS, BACKOFF_BASE_MS, BACKOFF_MAX_MS,
  *   FINGER_NAMES.
  */
@@ -378,6 +389,57 @@
     return state;
   }
 
+  // ---- text input (on-screen keyboards, IME) ------------------------------------------------
+
+  function charsFromInput(inputType, data) {
+    if (inputType === "insertText" || inputType === undefined || inputType === "") {
+      return typeof data === "string" && data ? codePoints(data.normalize("NFC")) : null;
+    }
+    if (inputType === "insertLineBreak" || inputType === "insertParagraph") return ["\n"];
+    if (typeof inputType === "string" && inputType.indexOf("delete") === 0) return [];
+    return null; // paste, drop, autocorrect replacement, formatting: not typing
+  }
+
+  function createComposition(deferred) {
+    return { applied: [], deferred: !!deferred };
+  }
+
+  function compositionInput(comp, data, isEnd) {
+    if (comp.deferred && !isEnd) return [];
+    var next = codePoints(typeof data === "string" ? data.normalize("NFC") : "");
+    var prev = comp.applied;
+    comp.applied = next;
+    if (next.length < prev.length) return []; // a deletion inside the composition
+    for (var i = 0; i < prev.length; i++) {
+      if (next[i] !== prev[i]) return []; // rewritten (autocorrect, IME candidate)
+    }
+    return next.slice(prev.length);
+  }
+
+  function errorMarks(state) {
+    var seen = {};
+    var marks = [];
+    function scan(keys) {
+      (keys || []).forEach(function (k) {
+        if (!Array.isArray(k) || !isInt(k[0]) || seen[k[0]]) return;
+        if (k[0] >= 0 && k[0] < state.length && k[1] !== state.chars[k[0]]) {
+          seen[k[0]] = true;
+          marks.push(k[0]);
+        }
+      });
+    }
+    state.batches.forEach(function (b) { scan(b.keys); });
+    scan(state.unsent);
+    return marks.sort(function (a, b) { return a - b; });
+  }
+
+  function typedLabel(ch) {
+    if (ch === " ") return "␣";
+    if (ch === "\n") return "↵";
+    if (ch === "\t") return "⇥";
+    return ch;
+  }
+
   // ---- keyboard layout ---------------------------------------------------------------------
 
   function keyInfo(ch, code, shift, finger) {
@@ -454,5 +516,10 @@
     indexLayout: indexLayout,
     keyFor: keyFor,
     describeKey: describeKey,
+    charsFromInput: charsFromInput,
+    createComposition: createComposition,
+    compositionInput: compositionInput,
+    errorMarks: errorMarks,
+    typedLabel: typedLabel,
   };
 });

@@ -9,6 +9,8 @@
   "use strict";
 
   var Core = window.TypingCore;
+  var ERROR_HINT_KEY = "typing:error-hint-seen";
+  var TYPED_SHOWN_MS = 650; // how long a wrong key's character stays over the expected one
   var OFFLINE = "Offline — your typing is kept and will be sent when you're back.";
   var KEYBOARD_HIDDEN_KEY = "typing:keyboard-hidden";
   // Keys around the layout's rows, as on an ANSI board: [code, label, width class, finger].
@@ -79,6 +81,11 @@
     return template.replace("{session}", safe).replace("%7Bsession%7D", safe);
   }
 
+  /** Django's JavaScript catalog when the page loads it; the English text otherwise. */
+  function gettext(s) {
+    return typeof window.gettext === "function" ? window.gettext(s) : s;
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -99,7 +106,7 @@
     };
     var roles = {};
     ["wpm", "accuracy", "time-left", "text", "hint", "status", "keyboard", "restart",
-      "keyboard-toggle"]
+      "keyboard-toggle", "input", "error-hint"]
       .forEach(function (r) { roles[r] = root.querySelector('[data-role="' + r + '"]'); });
     var text = readJSON("lesson-text");
     var layout = readJSON("keyboard-layout");
@@ -126,6 +133,11 @@
     var keyEls = {};
     var highlighted = [];
     var caption = null;
+    var input = roles.input; // the focus target: a visually hidden textarea (phone keyboards)
+    var composition = null; // an IME/phone-keyboard composition in progress
+    var deadKey = false; // the last keydown was a dead key: its composition types at the end
+    var touch = !!(window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
+    var typedTimers = {};
 
     // ---- text ----------------------------------------------------------------------------
 
@@ -139,6 +151,10 @@
         frag.appendChild(span);
         if (ch === "\n") frag.appendChild(document.createElement("br"));
         return span;
+      });
+      // Marks survive a reload: they are read back from the recorded keystrokes.
+      Core.errorMarks(state).forEach(function (pos) {
+        spans[pos].classList.add(pos < state.pos ? "was-wrong" : "error");
       });
       roles.text.replaceChildren(frag);
       cursorAt = -1;
@@ -163,13 +179,36 @@
       updateKeyboard();
     }
 
-    function flashError(pos) {
+    /** The wrong character shows over the expected one, then fades; the red mark stays. */
+    function flashError(pos, typed) {
       var span = spans[pos];
       if (!span) return;
       span.classList.add("error");
-      span.classList.remove("flash");
-      void span.offsetWidth; // restart the CSS animation
-      span.classList.add("flash");
+      span.classList.remove("flash", "show-typed");
+      span.setAttribute("data-typed", Core.typedLabel(typed));
+      void span.offsetWidth; // restart the CSS animations
+      span.classList.add("flash", "show-typed");
+      window.clearTimeout(typedTimers[pos]);
+      typedTimers[pos] = window.setTimeout(function () {
+        delete typedTimers[pos];
+        span.classList.remove("show-typed");
+      }, TYPED_SHOWN_MS);
+      showErrorHint();
+    }
+
+    /** Must-correct mode, explained once (per browser) at the first wrong key. */
+    function showErrorHint() {
+      var box = roles["error-hint"];
+      if (!box || !box.hidden || store.get(ERROR_HINT_KEY)) return;
+      store.set(ERROR_HINT_KEY, "1");
+      box.textContent = gettext(
+        "Wrong key — the cursor waits until you type the right one. No need to press Backspace."
+      );
+      box.hidden = false;
+    }
+
+    function hideErrorHint() {
+      if (roles["error-hint"]) roles["error-hint"].hidden = true;
     }
 
     /** Scroll the text box (not the page) so the cursor stays about a third from the top. */
@@ -305,10 +344,17 @@
       if (!roles.hint) return;
       var msg = "";
       if (state.done || fatal) msg = "";
-      else if (document.activeElement !== root) {
-        msg = state.startedAt === null ? "Click here or press any key to start"
-          : "Click here or press any key to continue";
-      } else if (state.startedAt === null) msg = "Start typing — the clock starts with your first key.";
+      else if (document.activeElement !== input) {
+        if (touch) {
+          msg = state.startedAt === null ? gettext("Tap here to start typing")
+            : gettext("Tap here to continue typing");
+        } else {
+          msg = state.startedAt === null ? gettext("Click here or press any key to start")
+            : gettext("Click here or press any key to continue");
+        }
+      } else if (state.startedAt === null) {
+        msg = gettext("Start typing — the clock starts with your first key.");
+      }
       roles.hint.textContent = msg;
       roles.hint.hidden = !msg;
     }
@@ -564,14 +610,16 @@
       var first = state.startedAt === null;
       var r = Core.applyKey(state, ch, now);
       if (r.result === "ignored") return;
-      if (r.result === "wrong") flashError(r.pos);
+      if (r.result === "wrong") flashError(r.pos, ch);
       else {
         markTyped(r.from, r.to);
         showCursor();
       }
       Core.takeBatch(state, now, r.result === "done"); // the last keys go at once
-      if (r.result === "done") stopStats();
-      else if (first) {
+      if (r.result === "done") {
+        stopStats();
+        hideErrorHint();
+      } else if (first) {
         startStats();
         armTimeLimit();
       }
@@ -582,10 +630,24 @@
       pump();
     }
 
+    function typeChars(chars) {
+      (chars || []).forEach(function (ch) {
+        if (!fatal && !finished) onChar(ch);
+      });
+    }
+
+    function focusInput() {
+      if (input && document.activeElement !== input) input.focus({ preventScroll: true });
+    }
+
+    /** Physical keys. A key handled here is prevented, so it never reaches the textarea as
+     * input too; a phone keyboard's keydown (key "Unidentified", keyCode 229) is left alone and
+     * arrives as beforeinput/input below. */
     function onKeydown(e) {
       if (e.defaultPrevented || finished || root.hidden) return;
       var onBody = e.target === document.body || e.target === document.documentElement;
-      if (e.target !== root && !onBody) return;
+      if (e.target !== input && !onBody) return;
+      deadKey = e.key === "Dead";
       if (onBody && document.querySelector("[data-typing-widget]") !== root) return;
       var key = Core.keyFromEvent({
         key: e.key, ctrlKey: e.ctrlKey, altKey: e.altKey, metaKey: e.metaKey,
@@ -595,8 +657,38 @@
       if (!key) return;
       e.preventDefault();
       if (key.type === "escape") return restart();
-      if (onBody) root.focus({ preventScroll: true });
+      if (onBody) focusInput();
       if (key.type === "char" && !fatal) onChar(key.ch);
+    }
+
+    /** On-screen keyboards and Input.insertText: typed text without a usable keydown. */
+    function onBeforeInput(e) {
+      if (e.isComposing || composition) return; // composition events handle it
+      if (!e.cancelable) return; // it lands in the textarea; onInput reads it
+      e.preventDefault(); // nothing lands in the textarea, so no input event follows
+      if (!finished && !root.hidden) typeChars(Core.charsFromInput(e.inputType, e.data));
+    }
+
+    function onInput(e) {
+      if (e.isComposing || composition) return;
+      if (!finished && !root.hidden) typeChars(Core.charsFromInput(e.inputType, e.data));
+      input.value = "";
+    }
+
+    function onCompositionStart() {
+      composition = Core.createComposition(deadKey);
+      deadKey = false;
+    }
+
+    function onCompositionUpdate(e) {
+      if (composition && !finished) typeChars(Core.compositionInput(composition, e.data, false));
+    }
+
+    function onCompositionEnd(e) {
+      var comp = composition || Core.createComposition(false);
+      composition = null;
+      if (!finished) typeChars(Core.compositionInput(comp, e.data, true));
+      window.setTimeout(function () { if (!composition) input.value = ""; }, 0);
     }
 
     function restart() {
@@ -608,9 +700,10 @@
       store.remove(storageKey);
       state = Core.createState(text, cfg.isCode);
       hideStatus();
+      hideErrorHint();
       renderText();
       updateStats();
-      root.focus({ preventScroll: true });
+      focusInput();
       updateHint();
     }
 
@@ -623,8 +716,19 @@
     if (!roles.text.hasAttribute("aria-label")) roles.text.setAttribute("aria-label", "Lesson text");
     if (roles.status) roles.status.setAttribute("aria-live", "polite");
     if (roles.hint && !roles.hint.id) roles.hint.id = "typing-hint-" + (cfg.lessonId || "0");
-    if (roles.hint) root.setAttribute("aria-describedby", roles.hint.id);
-    if (!root.hasAttribute("tabindex")) root.tabIndex = 0;
+    if (!input) {
+      // An older template: make the hidden textarea here.
+      input = el("textarea", "typing-input");
+      input.setAttribute("aria-label", gettext("Type the lesson text here"));
+      ["autocomplete", "autocorrect", "autocapitalize"].forEach(function (a) {
+        input.setAttribute(a, "off");
+      });
+      input.setAttribute("spellcheck", "false");
+      input.setAttribute("inputmode", "text");
+      root.insertBefore(input, root.firstChild);
+    }
+    root.removeAttribute("tabindex");
+    if (roles.hint) input.setAttribute("aria-describedby", roles.hint.id);
 
     var saved = store.get(storageKey);
     state = saved ? Core.restore(saved, text, cfg.isCode, Date.now()) : null;
@@ -638,8 +742,30 @@
     updateHint();
 
     document.addEventListener("keydown", onKeydown);
-    root.addEventListener("focus", updateHint);
-    root.addEventListener("blur", updateHint);
+    input.addEventListener("beforeinput", onBeforeInput);
+    input.addEventListener("input", onInput);
+    input.addEventListener("compositionstart", onCompositionStart);
+    input.addEventListener("compositionupdate", onCompositionUpdate);
+    input.addEventListener("compositionend", onCompositionEnd);
+    input.addEventListener("focus", function () {
+      root.classList.add("is-typing");
+      updateHint();
+    });
+    input.addEventListener("blur", function () {
+      root.classList.remove("is-typing");
+      updateHint();
+    });
+    root.addEventListener("pointerdown", function (e) {
+      var wasTouch = touch;
+      touch = e.pointerType === "touch" || e.pointerType === "pen";
+      if (touch !== wasTouch) updateHint();
+    });
+    // A tap or click anywhere on the widget but its buttons focuses the textarea; on a phone
+    // that opens the on-screen keyboard (it must happen inside the tap's own event).
+    root.addEventListener("click", function (e) {
+      if (finished || (e.target.closest && e.target.closest("button, a, select"))) return;
+      focusInput();
+    });
     if (roles.restart) roles.restart.addEventListener("click", restart);
     if (roles["keyboard-toggle"]) {
       roles["keyboard-toggle"].addEventListener("click", function (e) {
@@ -647,7 +773,7 @@
         var hidden = !roles.keyboard.hidden;
         setKeyboardHidden(hidden);
         store.set(KEYBOARD_HIDDEN_KEY, hidden ? "1" : "0");
-        if (e.detail > 0) root.focus({ preventScroll: true }); // mouse: back to typing
+        if (e.detail > 0) focusInput(); // mouse: back to typing
       });
     }
     window.addEventListener("online", function () {
