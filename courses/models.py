@@ -198,11 +198,11 @@ class Lesson(models.Model):
         return self.is_premium or self.course.is_premium
 
     def previous(self) -> Lesson | None:
-        """The published lesson before this one in its course (whose stars open this one)."""
+        """The published lesson before this one in its course (whose stars open this one), in
+        the course's order: by position, then id where positions tie."""
         return (
-            Lesson.objects.filter(
-                course_id=self.course_id, is_published=True, position__lt=self.position
-            )
+            Lesson.objects.filter(course_id=self.course_id, is_published=True)
+            .filter(Q(position__lt=self.position) | Q(position=self.position, id__lt=self.pk or 0))
             .order_by("-position", "-id")
             .first()
         )
@@ -210,9 +210,8 @@ class Lesson(models.Model):
     def next(self) -> Lesson | None:
         """The published lesson after this one in its course."""
         return (
-            Lesson.objects.filter(
-                course_id=self.course_id, is_published=True, position__gt=self.position
-            )
+            Lesson.objects.filter(course_id=self.course_id, is_published=True)
+            .filter(Q(position__gt=self.position) | Q(position=self.position, id__gt=self.pk or 0))
             .order_by("position", "id")
             .first()
         )

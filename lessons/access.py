@@ -1,13 +1,17 @@
-"""Who may type which lesson (DESIGN §3, README "Access rules"): the first lesson of a course is
-open; lesson N+1 opens when the learner's best rating on lesson N is at least 2; a passed
-placement test or test-out opens the lessons it reached (lessons.placement). Visitors without an
-account may type the first lesson of a free course. Premium lessons need Premium (billing decides
-who has it), whatever opened them."""
+"""Who may type which lesson (DESIGN §3, README "Access rules"): the first lesson of every course
+(its lowest position among the published ones) is free to try, for visitors too, even in a
+Premium course; lesson N+1 opens when the learner's best rating on lesson N is at least 2; a
+passed placement test or test-out opens the lessons it reached (lessons.placement). Visitors
+without an account may type only first lessons. Premium lessons need Premium (billing decides who
+has it), whatever opened them.
+
+`lesson_access` is the one place these rules live: the lesson page, the practice start, the
+course page's badges and the API all read its answer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -36,6 +40,9 @@ class Access:
     opens_with: Lesson | None = None  # the lesson whose 2 stars open this one
     needs_account: bool = False
     needs_premium: bool = False
+    # Premium content as this rule sees it: false for a course's first lesson, free to try.
+    premium: bool = False
+    free_to_try: bool = False  # Premium content that is open to all as the course's first lesson
 
     @property
     def can_test_out(self) -> bool:
@@ -55,28 +62,36 @@ def lesson_access(
 ) -> Access:
     """`opened_through`: the place of the furthest lesson of the course a placement test or a
     test-out opened for the learner (`opened_place`)."""
-    if can_preview:
-        return Access(open=True)
-    if authenticated and lesson.requires_premium and not premium:
-        return Access(
+    # A course's first published lesson is free to try, whatever its course or flag says.
+    first = previous is None
+    opened = Access(
+        open=True,
+        premium=lesson.requires_premium and not first,
+        free_to_try=lesson.requires_premium and first,
+    )
+    if can_preview or previous is None:
+        return opened
+    if authenticated and opened.premium and not premium:
+        return replace(
+            opened,
             open=False,
             needs_premium=True,
             reason=_("“%(title)s” is part of Premium.") % {"title": lesson.title},
         )
     if not authenticated:
-        if previous is None and not lesson.requires_premium:
-            return Access(open=True)
-        return Access(
+        return replace(
+            opened,
             open=False,
             needs_account=True,
             reason=_("Create a free account to keep going: your progress opens the next lessons."),
             opens_with=previous,
         )
-    if previous is None or best_ratings.get(previous.pk, 0) >= UNLOCK_RATING:
-        return Access(open=True)
+    if best_ratings.get(previous.pk, 0) >= UNLOCK_RATING:
+        return opened
     if opened_through is not None and place(lesson) <= opened_through:
-        return Access(open=True)
-    return Access(
+        return opened
+    return replace(
+        opened,
         open=False,
         reason=_("Earn at least %(stars)d stars on “%(title)s” to open this lesson.")
         % {"stars": UNLOCK_RATING, "title": previous.title},
@@ -100,11 +115,10 @@ def access_for(user: Any, lesson: Lesson) -> Access:
     the learner's best rating on it (one query), their plan (one query at most) and, for a lesson
     locked by stars, the lessons their level tests opened (one query)."""
     user = user or AnonymousUser()
-    if can_preview(user):
-        return Access(open=True)
+    preview = can_preview(user)
     previous = lesson.previous()
     ratings: dict[int, int] = {}
-    if user.is_authenticated and previous is not None:
+    if user.is_authenticated and previous is not None and not preview:
         ratings = dict(
             LessonProgress.objects.filter(user=user, lesson=previous).values_list(
                 "lesson_id", "best_rating"
@@ -117,6 +131,7 @@ def access_for(user: Any, lesson: Lesson) -> Access:
         best_ratings=ratings,
         authenticated=user.is_authenticated,
         premium=is_premium(user),
+        can_preview=preview,
     )
     access = decide()
     if not access.can_test_out:

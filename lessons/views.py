@@ -49,7 +49,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not course.is_visible_to(request.user):
         raise Http404(_("No such course."))
     rows = [
-        {"lesson": row.lesson, "open": row.access.open, "stars": row.stars}
+        {"lesson": row.lesson, "open": row.access.open, "access": row.access, "stars": row.stars}
         for row in course_lessons(request.user, course)
     ]
     context = {
@@ -82,7 +82,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     return render(
         request,
         "lessons/detail.html",
-        {"lesson": lesson, "progress": progress, "layout": layout.as_json()},
+        {"lesson": lesson, "access": access, "progress": progress, "layout": layout.as_json()},
     )
 
 

@@ -78,7 +78,10 @@ class LessonOut(Schema):
     new_keys: str
     length: int = Field(description="Characters in the text.")
     target_wpm: int
-    premium: bool = Field(description="Premium only (the lesson or its whole course).")
+    premium: bool = Field(
+        description="Premium only (the lesson or its whole course); false for a course's first "
+        "lesson, which everyone may try."
+    )
     published: bool = Field(description="False only for drafts, which staff preview.")
     state: State
     reason: str = Field(description="Why it is not open; empty when it is.")
@@ -97,7 +100,7 @@ class LessonOut(Schema):
             new_keys=lesson.new_keys,
             length=len(lesson.text),
             target_wpm=lesson.target_wpm,
-            premium=lesson.requires_premium,
+            premium=access.premium,
             published=lesson.is_published,
             state=state_of(access),
             reason=access.reason,

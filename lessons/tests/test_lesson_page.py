@@ -56,14 +56,16 @@ def test_a_locked_lesson_is_a_403_that_says_what_opens_it(client, learner, lesso
     assert "Earn at least 2 stars" in start.json()["error"]
 
 
-def test_a_visitor_may_type_the_first_lesson_of_a_free_course_only(client, lesson1, lesson2):
+def test_a_visitor_may_type_only_a_course_s_first_lesson(client, lesson1, lesson2):
     assert client.get(f"/lessons/{lesson1.pk}/").status_code == 200
     response = client.get(f"/lessons/{lesson2.pk}/")
     assert response.status_code == 403
     assert b"Create a free account" in response.content
     lesson1.course.is_premium = True
     lesson1.course.save()
-    assert client.get(f"/lessons/{lesson1.pk}/").status_code == 403
+    # A Premium course's first lesson is free to try, for visitors too.
+    assert client.get(f"/lessons/{lesson1.pk}/").status_code == 200
+    assert client.get(f"/lessons/{lesson2.pk}/").status_code == 403
 
 
 def test_an_unpublished_lesson_is_a_404_except_for_authors(client, learner, author, lesson1):
@@ -105,4 +107,6 @@ def test_premium_lessons_and_courses_are_marked(client, course, lesson2):
     course.is_premium = True
     course.save()
     page = client.get(f"/courses/{course.slug}/").content.decode()
-    assert page.count('<span class="tag premium">Premium</span>') == 3  # course and both lessons
+    # The course and its second lesson; the first lesson is free to try.
+    assert page.count('<span class="tag premium">Premium</span>') == 2
+    assert page.count("Free to try") == 1

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def premium_lesson(course):
     return Lesson.objects.create(
-        course=course, position=0, title="Premium drill", text="asdf jkl; fads", is_premium=True
+        course=course, position=3, title="Premium drill", text="asdf jkl; fads", is_premium=True
     )
 
 
@@ -46,23 +46,26 @@ def test_a_subscriber_opens_premium_lessons_and_courses(
     subscribe,  # noqa: F811 — the fixture imported above
 ):
     subscribe(learner)
+    LessonProgress.objects.create(user=learner, lesson=premium_lesson.previous(), best_rating=2)
     client.force_login(fresh(learner))
     assert client.get(f"/lessons/{premium_lesson.pk}/").status_code == 200
     assert post_json(client, f"/lessons/{premium_lesson.pk}/start", {}).status_code == 201
     premium_lesson.course.is_premium = True
     premium_lesson.course.save()
-    # Positions are unique, so the premium drill comes first; its stars open the next lesson.
-    LessonProgress.objects.create(user=learner, lesson=premium_lesson, best_rating=3)
     first = premium_lesson.course.lessons.get(position=1, is_premium=False)
     assert client.get(f"/lessons/{first.pk}/").status_code == 200
 
 
-def test_a_whole_premium_course_is_closed_to_free_learners(client, learner, course):
+def test_a_whole_premium_course_is_closed_to_free_learners_after_its_first_lesson(
+    client, learner, course
+):
     course.is_premium = True
     course.save()
     client.force_login(learner)
-    first = course.lessons.order_by("position").first()
-    response = client.get(f"/lessons/{first.pk}/")
+    first, second = course.lessons.order_by("position")
+    LessonProgress.objects.create(user=learner, lesson=first, best_rating=5)
+    assert client.get(f"/lessons/{first.pk}/").status_code == 200  # free to try
+    response = client.get(f"/lessons/{second.pk}/")
     assert response.status_code == 403
     assert b"needs Premium" in response.content
 
