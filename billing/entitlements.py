@@ -19,8 +19,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Prefetch, QuerySet
 from djstripe.models import Customer, Subscription
 
+from .plans import offer_named
+
 PREMIUM_STATUSES = frozenset({"active", "trialing", "past_due"})
-PLAN_NAMES = {"premium_monthly": "Premium monthly", "premium_yearly": "Premium yearly"}
 
 _MEMO = "_billing_plan"
 _PREFETCHED = "_billing_customers"
@@ -113,7 +114,7 @@ def plan_from(subscriptions: Iterable[Mapping[str, Any]]) -> Plan:
     cancelling = bool(current.get("cancel_at_period_end")) or cancel_at is not None
     lookup_key = _price(current).get("lookup_key") or ""
     return Plan(
-        name=PLAN_NAMES.get(lookup_key, "Premium"),
+        name=str(offer.name) if (offer := offer_named(lookup_key)) else "Premium",
         status=status,
         is_premium=True,
         renews_at=None if cancelling else period_end,

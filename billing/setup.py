@@ -1,4 +1,5 @@
-"""Make Stripe and dj-stripe ready to sell Premium; `manage.py setup_billing` runs these.
+"""Make Stripe and dj-stripe ready to sell Premium as the catalogue (billing/plans.py) says;
+`manage.py setup_billing` runs these.
 
 Each step finds what an earlier run created (by lookup key or by our metadata) before creating
 anything, so running it again changes nothing.
@@ -7,18 +8,30 @@ anything, so running it again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 import stripe
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 from djstripe.enums import WebhookEndpointStatus
 from djstripe.models import Account, Price, Product, WebhookEndpoint
 from djstripe.settings import djstripe_settings
 
 from .checkout import PORTAL_CONFIGURATION_CACHE_KEY, api_options
-from .plans import CURRENCY, LOOKUP_KEYS, METADATA, OFFERS, PRODUCT_NAME, is_ours
+from .plans import (
+    CURRENCY,
+    LOOKUP_KEYS,
+    METADATA,
+    OFFERS,
+    PREMIUM_FEATURES,
+    PRODUCT_DESCRIPTION,
+    PRODUCT_NAME,
+    is_ours,
+    matches,
+)
 
 # The events our receivers act on, plus catalogue changes so the plans page stays current.
 WEBHOOK_EVENTS = (
@@ -42,8 +55,11 @@ class Report:
 
 
 def ensure_premium_prices() -> tuple[Product, list[Price], Report]:
-    """The Premium product with its monthly and yearly prices, created in Stripe when missing
-    and synced into dj-stripe."""
+    """Push the catalogue (billing/plans.py) to Stripe: the Premium product with its name,
+    description and features, and one active price per offer at the catalogue's amount. A
+    missing price is created; one whose amount, currency or interval no longer matches the
+    catalogue is replaced (the lookup key moves to the new price, the old one is archived, and
+    existing subscribers keep theirs). Everything is synced into dj-stripe."""
     report = Report()
     existing = {
         price.lookup_key: price
@@ -58,8 +74,10 @@ def ensure_premium_prices() -> tuple[Product, list[Price], Report]:
     if product_id is None:
         product_id = _find_or_create_product(report)
     report.product = product_id
+    stale = []
     for offer in OFFERS:
-        if offer.lookup_key in existing:
+        current = existing.get(offer.lookup_key)
+        if current is not None and matches(offer, current.to_dict()):
             continue
         price = stripe.Price.create(
             product=product_id,
@@ -67,22 +85,49 @@ def ensure_premium_prices() -> tuple[Product, list[Price], Report]:
             unit_amount=offer.unit_amount,
             recurring={"interval": offer.interval},
             lookup_key=offer.lookup_key,
-            nickname=offer.name,
+            transfer_lookup_key=current is not None,
+            nickname=_english(offer.name),
             metadata=METADATA,
             **api_options(),
         )
+        if current is not None:
+            stale.append(stripe.Price.modify(current.id, active=False, **api_options()))
         existing[offer.lookup_key] = price
         report.created.append(price.id)
     product = Product.sync_from_stripe_data(
-        stripe.Product.retrieve(product_id, **api_options()),
+        _with_catalogue_details(stripe.Product.retrieve(product_id, **api_options())),
         api_key=settings.STRIPE_SECRET_KEY,
     )
+    for price in stale:
+        Price.sync_from_stripe_data(price, api_key=settings.STRIPE_SECRET_KEY)
     prices = [
         Price.sync_from_stripe_data(existing[key], api_key=settings.STRIPE_SECRET_KEY)
         for key in LOOKUP_KEYS
     ]
     report.prices = {str(price.lookup_key): price.id for price in prices}
     return product, prices, report
+
+
+def _product_details() -> dict[str, Any]:
+    """The product as the catalogue describes it, in English (Stripe shows it on Checkout)."""
+    return {
+        "name": PRODUCT_NAME,
+        "description": PRODUCT_DESCRIPTION,
+        "marketing_features": [{"name": _english(feature)} for feature in PREMIUM_FEATURES],
+    }
+
+
+def _with_catalogue_details(product: stripe.Product) -> stripe.Product:
+    details = _product_details()
+    found = product.to_dict()
+    if all(found.get(key) == value for key, value in details.items()):
+        return product
+    return stripe.Product.modify(product.id, **details, **api_options())
+
+
+def _english(text: object) -> str:
+    with translation.override("en"):
+        return str(text)
 
 
 def _find_or_create_product(report: Report) -> str:
@@ -93,12 +138,7 @@ def _find_or_create_product(report: Report) -> str:
     ).auto_paging_iter():
         if is_ours(product.to_dict().get("metadata")):
             return str(product.id)
-    product = stripe.Product.create(
-        name=PRODUCT_NAME,
-        description="Every course and lesson, unlimited coach exercises and chat with the coach.",
-        metadata=METADATA,
-        **api_options(),
-    )
+    product = stripe.Product.create(**_product_details(), metadata=METADATA, **api_options())
     report.created.append(product.id)
     return str(product.id)
 
@@ -114,7 +154,7 @@ def ensure_portal_configuration(*, product: Product, prices: list[Price]) -> tup
         if is_ours(configuration.to_dict().get("metadata")):
             return str(configuration.id), False
     configuration = stripe.billing_portal.Configuration.create(
-        business_profile={"headline": "TypingTrainer Premium"},
+        business_profile={"headline": PRODUCT_NAME},
         features={
             "invoice_history": {"enabled": True},
             "payment_method_update": {"enabled": True},

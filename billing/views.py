@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from typingtrainer.http import HtmxHttpRequest, render_fragment, wants_fragment
@@ -23,25 +24,45 @@ from .checkout import (
 )
 from .entitlements import plan_for
 from .invoices import invoice_row, invoices_for
-from .plans import offered_price, plan_cards
+from .plans import CURRENCY, lowest_monthly_price, money, offered_price, plan_cards
 
 # The page polls while Stripe's webhook is on its way, every POLL_SECONDS, for at most
 # MAX_POLLS times; after that it asks the learner to reload later.
 POLL_SECONDS = 2
 MAX_POLLS = 90
 INVOICES_SHOWN = 24
+PAYMENTS_OFF = _lazy("Payments are not switched on yet, so nothing was charged.")
 
 
-@login_required
+def _plans_context(request: HttpRequest) -> dict[str, Any]:
+    """What templates/billing/_plans.html shows: the catalogue's plans with their prices."""
+    return {
+        "configured": is_configured(),
+        "plan": plan_for(request.user),
+        "cards": plan_cards(),
+        "free_amount": money(0, CURRENCY),
+    }
+
+
+def pricing(request: HttpRequest) -> HttpResponse:
+    """The plans, their prices and what Premium includes, for everyone, with or without Stripe."""
+    context = {**_plans_context(request), "manage_link": True}
+    response = render(request, "billing/pricing.html", context)
+    # The Upgrade forms end in a redirect to Stripe, which CSP form-action governs.
+    response._csp_update = {"form-action": settings.STRIPE_HOSTED_ORIGINS}  # type: ignore[attr-defined]
+    return response
+
+
 def billing_page(request: HtmxHttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        # A visitor has no subscription here yet: what there is to buy is on the pricing page.
+        return redirect("pricing")
     plan = plan_for(request.user)
     checkout = request.GET.get("checkout", "")
     polls = _bounded_int(request.GET.get("polls"), upper=MAX_POLLS)
     confirming = checkout == "success" and not plan.is_premium
     context: dict[str, Any] = {
-        "configured": is_configured(),
-        "plan": plan,
-        "cards": plan_cards(),
+        **_plans_context(request),
         "checkout": checkout,
         "confirming": confirming,
         "keep_polling": confirming and polls < MAX_POLLS,
@@ -64,8 +85,8 @@ def billing_page(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
     if not is_configured():
-        messages.error(request, _("Billing is not configured on this site yet."))
-        return redirect("billing:page")
+        messages.error(request, PAYMENTS_OFF)
+        return redirect("pricing")
     price = offered_price(request.POST.get("plan", ""))
     if price is None:
         return HttpResponseBadRequest(
@@ -92,8 +113,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
     if not is_configured():
-        messages.error(request, _("Billing is not configured on this site yet."))
-        return redirect("billing:page")
+        messages.error(request, PAYMENTS_OFF)
+        return redirect("pricing")
     customer = customer_for(request.user)
     if customer is None:
         messages.info(request, _("You have no subscription to manage yet."))
@@ -110,7 +131,8 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 def premium_required(request: HttpRequest, *, lesson: object) -> HttpResponse:
     """The 403 page for a Premium lesson opened without Premium (for the views that gate)."""
-    return render(request, "billing/premium_required.html", {"lesson": lesson}, status=403)
+    context = {"lesson": lesson, "from_price": lowest_monthly_price()}
+    return render(request, "billing/premium_required.html", context, status=403)
 
 
 def _bounded_int(value: str | None, *, upper: int) -> int:

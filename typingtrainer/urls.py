@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from api.core import api, not_found
+from billing import views as billing_views
 
 from . import views
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("courses/", include("courses.urls")),
     path("stats/", include("stats.urls")),
+    path("pricing/", billing_views.pricing, name="pricing"),
     path("billing/", include("billing.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("coach/", include("coach.urls")),

@@ -47,7 +47,9 @@ RETRY = {"Retry-After": "60"}
 class PlanOut(Schema):
     lookup_key: str = Field(..., description="What to send to /payments/subscribe as `plan`.")
     name: str
-    price_id: str
+    price_id: str = Field(
+        ..., description="The Stripe price Checkout charges; empty while the plan is not for sale."
+    )
     amount: str = Field(..., description="As the site shows it, e.g. $8.00.")
     interval: str = Field(..., description="month or year")
     monthly_equivalent: str = Field(..., description="For a yearly price, e.g. $6.00; else empty.")

@@ -43,10 +43,15 @@ def test_plans_are_the_billing_page_s_with_its_prices(
         assert plan["amount"] in page
 
 
-def test_without_synced_prices_there_are_no_plans(anonymous_api, billing_not_configured):
+def test_without_stripe_the_plans_are_the_catalogue_s_with_no_price_to_buy(
+    anonymous_api, billing_not_configured
+):
     response = anonymous_api.get("/api/v1/payments/plans")
     assert response.status_code == 200
-    assert response.json() == []
+    assert [(p["lookup_key"], p["amount"], p["price_id"]) for p in response.json()] == [
+        ("premium_monthly", "$8.00", ""),
+        ("premium_yearly", "$72.00", ""),
+    ]
 
 
 # --- subscribe ---

@@ -287,10 +287,12 @@ class FakeStripe:
             ("GET", r"/v1/products", self._list("product")),
             ("POST", r"/v1/products", self._create_product),
             ("GET", r"/v1/products/([^/]+)", self._get("product")),
+            ("POST", r"/v1/products/([^/]+)", self._update("product")),
             ("GET", r"/v1/products/([^/]+)/features", self._features),
             ("GET", r"/v1/prices", self._list_prices),
             ("POST", r"/v1/prices", self._create_price),
             ("GET", r"/v1/prices/([^/]+)", self._get("price")),
+            ("POST", r"/v1/prices/([^/]+)", self._update_price),
             ("GET", r"/v1/invoices/([^/]+)", self._get("invoice")),
             ("POST", r"/v1/checkout/sessions", self._create_checkout_session),
             ("GET", r"/v1/checkout/sessions/([^/]+)", self._get("checkout.session")),
@@ -369,11 +371,28 @@ class FakeStripe:
             name=params["name"],
             description=params.get("description"),
             metadata=params.get("metadata", {}),
+            marketing_features=params.get("marketing_features", []),
         )
 
     def _create_price(self, params: dict[str, Any]) -> tuple[int, Any]:
         if params.get("product") not in self.objects:
             return _missing(str(params.get("product")))
+        lookup_key = params.get("lookup_key")
+        holder = next(
+            (p for p in self.of_type("price") if lookup_key and p.get("lookup_key") == lookup_key),
+            None,
+        )
+        if holder is not None:
+            # As Stripe: a lookup key belongs to one price unless it is moved on purpose.
+            if params.get("transfer_lookup_key") != "true":
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"A price ({holder['id']}) already uses that lookup key.",
+                        "param": "lookup_key",
+                    }
+                }
+            holder["lookup_key"] = None
         price = self.price(
             product=params["product"],
             unit_amount=int(params["unit_amount"]),
@@ -383,6 +402,18 @@ class FakeStripe:
             currency=params.get("currency", "usd"),
             metadata=params.get("metadata", {}),
         )
+        return 200, price
+
+    def _update_price(self, params: dict[str, Any], price_id: str) -> tuple[int, Any]:
+        """Stripe lets a price be archived or renamed, never repriced."""
+        price = self.objects.get(price_id)
+        if price is None or price.get("object") != "price":
+            return _missing(price_id)
+        if "active" in params:
+            price["active"] = params["active"] == "true"
+        for key in ("nickname", "lookup_key"):
+            if key in params:
+                price[key] = params[key] or None
         return 200, price
 
     def _create_checkout_session(self, params: dict[str, Any]) -> tuple[int, Any]:

@@ -67,11 +67,11 @@ def test_a_cancelled_checkout_says_nothing_was_charged(client, premium_prices, l
     assert "Your plan: Free" in page
 
 
-def test_visitors_are_asked_to_log_in(client, premium_prices):
+def test_visitors_are_sent_to_the_pricing_page(client, premium_prices):
     response = client.get("/billing/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=/billing/"
+    assert response["Location"] == "/pricing/"
 
 
 def test_the_nav_links_to_premium_for_logged_in_learners(client, learner, billing_not_configured):

@@ -60,3 +60,23 @@ def test_back_from_checkout_the_page_turns_premium_when_the_webhook_arrives(
     page.get_by_text("Your plan: Premium monthly").wait_for(timeout=10_000)
     assert "confirming" not in status.inner_text()
     assert page.evaluate("window.notReloaded") is True  # updated in place, not reloaded
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_pricing_page_fits_a_phone_in_both_themes(
+    browser, live_server, billing_not_configured, scheme
+):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, color_scheme=scheme, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/pricing/")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    off = page.get_by_role("button", name="Upgrade to Premium yearly")
+    assert off.is_disabled()
+    assert page.get_by_text("Payments are not switched on yet").is_visible()
+    assert page.get_by_text("$72.00").is_visible()
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(16, 19, 26)") == (scheme == "dark")
+    context.close()

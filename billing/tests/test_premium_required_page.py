@@ -24,5 +24,6 @@ def test_it_says_the_lesson_needs_premium_lists_what_premium_includes_and_links_
     assert "“Lesson 2” needs Premium" in page
     assert "Home Row Basics" in page
     assert "Unlimited coach exercises aimed at your weak keys" in page
-    assert '<a class="button" href="/billing/">Upgrade to Premium</a>' in page
+    assert "Premium costs from $6.00 a month." in page  # the yearly price, from the catalogue
+    assert '<a class="button" href="/pricing/">Upgrade to Premium</a>' in page
     assert f'href="/courses/{course.slug}/"' in page

@@ -33,7 +33,7 @@ def test_a_free_learner_gets_a_403_page_explaining_premium(client, learner, prem
     assert response.status_code == 403
     html = response.content.decode()
     assert "“Premium drill” needs Premium" in html
-    assert 'href="/billing/"' in html
+    assert '<a class="button" href="/pricing/">Upgrade to Premium</a>' in html
     start = post_json(client, f"/lessons/{premium_lesson.pk}/start", {})
     assert start.status_code == 403
     assert "part of Premium" in start.json()["error"]

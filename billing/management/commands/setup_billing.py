@@ -18,7 +18,8 @@ from billing.setup import (
 
 class Command(BaseCommand):
     help = (
-        "Create the Premium product and prices in Stripe if missing, sync them into dj-stripe, "
+        "Push the plan catalogue (billing/plans.py) to Stripe: the Premium product and one price "
+        "per plan, created or replaced where they differ; sync them into dj-stripe, "
         "set up the customer portal and the webhook endpoint, and print the URL to register "
         "with Stripe. Safe to run again."
     )
