@@ -116,6 +116,8 @@ def test_a_placement_at_80_wpm_opens_the_lessons_up_to_that_speed(client, learne
     assert "needs Premium" in premium.content.decode()
     # No stars were invented: a placement is not a lesson completion.
     assert not LessonProgress.objects.filter(user=learner).exists()
+    # The history names it.
+    assert "Placement test" in client.get("/stats/history/").content.decode()
 
 
 def test_the_result_card_says_the_speed_accuracy_and_the_lessons_opened(client, learner, ladder):
