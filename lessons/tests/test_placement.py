@@ -171,6 +171,20 @@ def test_a_slow_placement_opens_only_what_its_speed_reaches(client, learner, lad
     assert client.get(f"/lessons/{step(ladder, 3).pk}/").status_code == 403
 
 
+def test_a_placement_faster_than_a_person_types_is_flagged_and_opens_nothing(
+    client, learner, ladder
+):
+    log_in(client, learner)
+    # A key every 20 ms for 31 s: 600 WPM.
+    _, done = take_placement(
+        client, ladder, chars=1550, interval=20, **{"HX-Request": "true", "Accept": "text/html"}
+    )
+    assert "Result recorded for review" in done.content.decode()
+    assert PracticeSession.objects.get().flagged
+    assert LevelTest.objects.get().opened_through is None
+    assert client.get(f"/lessons/{step(ladder, 2).pk}/").status_code == 403
+
+
 def test_a_placement_of_ten_seconds_is_refused_and_changes_nothing(client, learner, ladder):
     log_in(client, learner)
     session, done = take_placement(client, ladder, chars=60, interval=150)
