@@ -59,6 +59,7 @@ def test_a_fast_typist_takes_the_placement_test_and_finds_the_lessons_open(
     page.locator("[data-typing-widget]").click()
     # About 100 WPM, for longer than the test lasts: it ends by itself after six seconds.
     page.keyboard.type(text[:90], delay=100)
+    assert page.locator("[data-role=text] .typed").count() < 90  # the last keys came too late
     result = page.locator("#result")
     result.wait_for(timeout=20_000)
     card = result.inner_text()
