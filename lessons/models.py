@@ -173,11 +173,12 @@ class LevelTest(models.Model):
             .values_list("pk", "target_wpm", "is_premium")
         )
         if session.kind == PracticeSession.Kind.TEST_OUT:
-            self.passed = placement.tested_out(
+            ids = [pk for pk, _, _ in lessons]
+            # 0 when an author unpublished the lesson meanwhile: nothing to open.
+            count = ids.index(session.lesson_id) + 1 if session.lesson_id in ids else 0
+            self.passed = count > 0 and placement.tested_out(
                 wpm=session.wpm, accuracy=session.accuracy, target_wpm=session.target_wpm
             )
-            ids = [pk for pk, _, _ in lessons]
-            count = ids.index(session.lesson_id) + 1 if session.lesson_id in ids else 0
             self.opened = count if self.passed else 0
         else:
             self.opened = placement.lessons_opened(

@@ -116,6 +116,8 @@ def test_a_placement_at_80_wpm_opens_the_lessons_up_to_that_speed(client, learne
     assert "needs Premium" in premium.content.decode()
     # No stars were invented: a placement is not a lesson completion.
     assert not LessonProgress.objects.filter(user=learner).exists()
+    # The history names it.
+    assert "Placement test" in client.get("/stats/history/").content.decode()
 
 
 def test_the_result_card_says_the_speed_accuracy_and_the_lessons_opened(client, learner, ladder):
@@ -167,6 +169,20 @@ def test_a_slow_placement_opens_only_what_its_speed_reaches(client, learner, lad
     assert LevelTest.objects.get().opened == 2
     assert client.get(f"/lessons/{step(ladder, 2).pk}/").status_code == 200
     assert client.get(f"/lessons/{step(ladder, 3).pk}/").status_code == 403
+
+
+def test_a_placement_faster_than_a_person_types_is_flagged_and_opens_nothing(
+    client, learner, ladder
+):
+    log_in(client, learner)
+    # A key every 20 ms for 31 s: 600 WPM.
+    _, done = take_placement(
+        client, ladder, chars=1550, interval=20, **{"HX-Request": "true", "Accept": "text/html"}
+    )
+    assert "Result recorded for review" in done.content.decode()
+    assert PracticeSession.objects.get().flagged
+    assert LevelTest.objects.get().opened_through is None
+    assert client.get(f"/lessons/{step(ladder, 2).pk}/").status_code == 403
 
 
 def test_a_placement_of_ten_seconds_is_refused_and_changes_nothing(client, learner, ladder):

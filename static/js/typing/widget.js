@@ -323,6 +323,7 @@
       timeLimitTimer = null;
       if (finished || fatal || !Core.endEarly(state)) return;
       Core.takeBatch(state, Date.now(), true);
+      showStatus("Time is up: your result is on its way."); // i18n
       stopStats();
       updateStats();
       updateKeyboard();
