@@ -9,7 +9,8 @@ import re
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
@@ -378,6 +379,7 @@ def test_an_author_sees_only_courses_and_lessons_in_the_admin(author_client):
 
 
 def test_make_author_gives_an_account_the_authors_admin_and_nothing_more(client, db):
+    Group.objects.filter(name="Authors").delete()  # made again as the migration makes it
     writer = make_user("writer@example.com")
     call_command("make_author", "Writer@example.com")
     writer.refresh_from_db()
@@ -393,3 +395,16 @@ def test_make_author_gives_an_account_the_authors_admin_and_nothing_more(client,
     writer.refresh_from_db()
     assert not writer.is_staff
     assert client.get("/admin/").status_code == 302
+
+
+def test_make_author_refuses_an_email_nobody_signed_up_with(db):
+    with pytest.raises(CommandError, match=r"No account has the email ghost@example\.com"):
+        call_command("make_author", "ghost@example.com")
+
+
+def test_a_move_never_redirects_to_another_site(author_client, course):
+    second = course.lessons.get(position=2)
+    response = author_client.post(
+        f"/admin/courses/lesson/{second.pk}/move/up/", {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == f"/admin/courses/course/{course.pk}/change/"
