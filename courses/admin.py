@@ -116,7 +116,7 @@ class CourseAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Course | None = None) -> Any:
         fields = [name for name in super().get_fields(request, obj) if name != "save_anyway"]
-        return [*fields, "save_anyway"] if obj else fields
+        return ["save_anyway", *fields] if obj else fields
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -242,6 +242,7 @@ def confirm_lockout(
 
 ADD_FIELDS = ["course", "title", "new_keys", "text", "target_wpm", "is_premium"]
 CHANGE_FIELDS = [
+    "save_anyway",  # hidden until a change would lock Free learners out, then under the warning
     "course",
     "position",
     "title",
@@ -251,7 +252,6 @@ CHANGE_FIELDS = [
     "target_wpm",
     "is_published",
     "is_premium",
-    "save_anyway",
 ]
 
 

@@ -9,7 +9,8 @@ import re
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
@@ -259,25 +260,27 @@ def test_the_migration_renumbers_ties_in_the_order_learners_saw(course):
 
 
 def test_making_a_lesson_premium_before_free_ones_asks_first(author_client, course):
-    first = course.lessons.get(position=1)
+    # The middle lesson: a course's first lesson is open to every learner, Premium or not.
+    Lesson.objects.create(course=course, position=3, title="Lesson 3", text="all lads ask")
+    second = course.lessons.get(position=2)
     response = author_client.post(
-        f"/admin/courses/lesson/{first.pk}/change/", lesson_data(first, is_premium="on")
+        f"/admin/courses/lesson/{second.pk}/change/", lesson_data(second, is_premium="on")
     )
     assert response.status_code == 200
     page = response.content.decode()
     assert "Free learners would be locked out of 1 lesson" in page
-    assert "“Lesson 2” (Home Row Basics)" in page
+    assert "“Lesson 3” (Home Row Basics)" in page
     assert '<input type="checkbox" name="save_anyway"' in page
-    first.refresh_from_db()
-    assert first.is_premium is False
+    second.refresh_from_db()
+    assert second.is_premium is False
 
     response = author_client.post(
-        f"/admin/courses/lesson/{first.pk}/change/",
-        lesson_data(first, is_premium="on", save_anyway="on"),
+        f"/admin/courses/lesson/{second.pk}/change/",
+        lesson_data(second, is_premium="on", save_anyway="on"),
     )
     assert response.status_code == 302
-    first.refresh_from_db()
-    assert first.is_premium is True
+    second.refresh_from_db()
+    assert second.is_premium is True
 
 
 def test_making_the_last_lesson_premium_strands_nobody(author_client, course):
@@ -326,9 +329,9 @@ def test_publishing_a_premium_lesson_between_free_ones_asks_first(author_client,
 
 
 def test_making_a_premium_course_free_warns_about_its_premium_lessons(author_client, course):
-    Lesson.objects.filter(course=course, position=1).update(is_premium=True)
+    Lesson.objects.create(course=course, position=3, title="Lesson 3", text="all lads ask")
+    Lesson.objects.filter(course=course, position=2).update(is_premium=True)
     Course.objects.filter(pk=course.pk).update(is_premium=True)
-    first, second = course.lessons.order_by("position")
     data = {
         "slug": course.slug,
         "title": course.title,
@@ -338,13 +341,12 @@ def test_making_a_premium_course_free_warns_about_its_premium_lessons(author_cli
         "layout": "qwerty",
         "position": 1,
         "is_published": "on",
-        "lessons-TOTAL_FORMS": 2,
-        "lessons-INITIAL_FORMS": 2,
-        "lessons-0-id": first.pk,
-        "lessons-0-course": course.pk,
-        "lessons-1-id": second.pk,
-        "lessons-1-course": course.pk,
+        "lessons-TOTAL_FORMS": 3,
+        "lessons-INITIAL_FORMS": 3,
     }
+    for number, lesson in enumerate(course.lessons.order_by("position")):
+        data[f"lessons-{number}-id"] = lesson.pk
+        data[f"lessons-{number}-course"] = course.pk
     response = author_client.post(f"/admin/courses/course/{course.pk}/change/", data)
     assert response.status_code == 200
     assert "Free learners would be locked out of 1 lesson" in response.content.decode()
@@ -378,6 +380,7 @@ def test_an_author_sees_only_courses_and_lessons_in_the_admin(author_client):
 
 
 def test_make_author_gives_an_account_the_authors_admin_and_nothing_more(client, db):
+    Group.objects.filter(name="Authors").delete()  # made again as the migration makes it
     writer = make_user("writer@example.com")
     call_command("make_author", "Writer@example.com")
     writer.refresh_from_db()
@@ -393,3 +396,16 @@ def test_make_author_gives_an_account_the_authors_admin_and_nothing_more(client,
     writer.refresh_from_db()
     assert not writer.is_staff
     assert client.get("/admin/").status_code == 302
+
+
+def test_make_author_refuses_an_email_nobody_signed_up_with(db):
+    with pytest.raises(CommandError, match=r"No account has the email ghost@example\.com"):
+        call_command("make_author", "ghost@example.com")
+
+
+def test_a_move_never_redirects_to_another_site(author_client, course):
+    second = course.lessons.get(position=2)
+    response = author_client.post(
+        f"/admin/courses/lesson/{second.pk}/move/up/", {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == f"/admin/courses/course/{course.pk}/change/"

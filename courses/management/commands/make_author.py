@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 AUTHORS = "Authors"
@@ -29,9 +29,14 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(email__iexact=options["email"]).first()
         if user is None:
             raise CommandError(f"No account has the email {options['email']}; sign up first.")
-        group = Group.objects.filter(name=AUTHORS).first()
-        if group is None:
-            raise CommandError(f"The {AUTHORS} group is missing; run manage.py migrate.")
+        group, created = Group.objects.get_or_create(name=AUTHORS)
+        if created:  # as migration 0002 makes it, should someone have deleted it
+            group.permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="courses",
+                    content_type__model__in=["course", "lesson"],
+                )
+            )
         if options["remove"]:
             user.groups.remove(group)
             if not user.is_superuser and not user.groups.exists():
