@@ -103,7 +103,7 @@ def test_a_wrong_key_shows_what_was_typed_and_the_marks_survive_a_reload(
     assert shown == '"q"'
     hint = page.locator("[data-role=error-hint]")
     assert hint.is_visible()
-    assert "the cursor waits until you type the right one" in hint.inner_text()
+    assert "the cursor waits for the right one" in hint.inner_text()
     # ...then goes, and the red mark stays on the expected character.
     page.wait_for_timeout(900)
     assert wrong.evaluate("s => getComputedStyle(s, '::before').content") == "none"

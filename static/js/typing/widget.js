@@ -199,7 +199,7 @@
       if (!box || !box.hidden || store.get(ERROR_HINT_KEY)) return;
       store.set(ERROR_HINT_KEY, "1");
       box.textContent = gettext(
-        "Wrong key — the cursor waits until you type the right one. No need to press Backspace."
+        "Wrong key — the cursor waits for the right one (no Backspace needed)."
       );
       box.hidden = false;
     }
@@ -332,6 +332,8 @@
       }
       roles.hint.textContent = msg;
       roles.hint.hidden = !msg;
+      // A phone has no Esc key: the button says only what it does.
+      if (roles.restart && touch) roles.restart.textContent = gettext("Restart");
     }
 
     function showStatus(message, kind, withButton) {
