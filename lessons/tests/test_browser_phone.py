@@ -69,6 +69,8 @@ def test_a_phone_learner_taps_the_widget_and_types_with_the_on_screen_keyboard(
             {"text": word[:end], "selectionStart": end, "selectionEnd": end},
         )
         phone.wait_for_timeout(TYPING_DELAY_MS)
+        # Each letter counts as it is composed, not only when the word is committed.
+        assert phone.locator("[data-role=text] .typed").count() == 10 + end
     cdp.send("Input.insertText", {"text": word})
     for ch in text[14:]:
         cdp.send("Input.insertText", {"text": ch})
