@@ -609,6 +609,14 @@
       });
     }
 
+    /** A phone's on-screen keyboard covers the lower half: keep the text above it. */
+    function revealText() {
+      var vv = window.visualViewport;
+      var box = roles.text.getBoundingClientRect();
+      var visible = vv ? vv.height : window.innerHeight;
+      if (box.top < 0 || box.bottom > visible) roles.text.scrollIntoView({ block: "start" });
+    }
+
     function focusInput() {
       if (input && document.activeElement !== input) input.focus({ preventScroll: true });
     }
@@ -728,6 +736,11 @@
       root.classList.remove("is-typing");
       updateHint();
     });
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener("resize", function () {
+        if (touch && document.activeElement === input) revealText();
+      });
+    }
     root.addEventListener("pointerdown", function (e) {
       var wasTouch = touch;
       touch = e.pointerType === "touch" || e.pointerType === "pen";
