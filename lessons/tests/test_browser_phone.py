@@ -69,6 +69,8 @@ def test_a_phone_learner_taps_the_widget_and_types_with_the_on_screen_keyboard(
             {"text": word[:end], "selectionStart": end, "selectionEnd": end},
         )
         phone.wait_for_timeout(TYPING_DELAY_MS)
+        # Each letter counts as it is composed, not only when the word is committed.
+        assert phone.locator("[data-role=text] .typed").count() == 10 + end
     cdp.send("Input.insertText", {"text": word})
     for ch in text[14:]:
         cdp.send("Input.insertText", {"text": ch})
@@ -103,7 +105,7 @@ def test_a_wrong_key_shows_what_was_typed_and_the_marks_survive_a_reload(
     assert shown == '"q"'
     hint = page.locator("[data-role=error-hint]")
     assert hint.is_visible()
-    assert "the cursor waits until you type the right one" in hint.inner_text()
+    assert "the cursor waits for the right one" in hint.inner_text()
     # ...then goes, and the red mark stays on the expected character.
     page.wait_for_timeout(900)
     assert wrong.evaluate("s => getComputedStyle(s, '::before').content") == "none"

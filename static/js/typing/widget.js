@@ -202,7 +202,7 @@
       if (!box || !box.hidden || store.get(ERROR_HINT_KEY)) return;
       store.set(ERROR_HINT_KEY, "1");
       box.textContent = gettext(
-        "Wrong key — the cursor waits until you type the right one. No need to press Backspace."
+        "Wrong key — the cursor waits for the right one (no Backspace needed)."
       );
       box.hidden = false;
     }
@@ -358,6 +358,8 @@
       }
       roles.hint.textContent = msg;
       roles.hint.hidden = !msg;
+      // A phone has no Esc key: the button says only what it does.
+      if (roles.restart && touch) roles.restart.textContent = gettext("Restart");
     }
 
     function showStatus(message, kind, withButton) {
@@ -637,6 +639,14 @@
       });
     }
 
+    /** A phone's on-screen keyboard covers the lower half: keep the text above it. */
+    function revealText() {
+      var vv = window.visualViewport;
+      var box = roles.text.getBoundingClientRect();
+      var visible = vv ? vv.height : window.innerHeight;
+      if (box.top < 0 || box.bottom > visible) roles.text.scrollIntoView({ block: "start" });
+    }
+
     function focusInput() {
       if (input && document.activeElement !== input) input.focus({ preventScroll: true });
     }
@@ -756,6 +766,11 @@
       root.classList.remove("is-typing");
       updateHint();
     });
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener("resize", function () {
+        if (touch && document.activeElement === input) revealText();
+      });
+    }
     root.addEventListener("pointerdown", function (e) {
       var wasTouch = touch;
       touch = e.pointerType === "touch" || e.pointerType === "pen";
