@@ -17,10 +17,15 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Prefetch, QuerySet
+from django.utils.translation import gettext, gettext_noop
 from djstripe.models import Customer, Subscription
 
 PREMIUM_STATUSES = frozenset({"active", "trialing", "past_due"})
-PLAN_NAMES = {"premium_monthly": "Premium monthly", "premium_yearly": "Premium yearly"}
+# English names (staff and Stripe see them); learners see them translated (Plan.label).
+PLAN_NAMES = {
+    "premium_monthly": gettext_noop("Premium monthly"),
+    "premium_yearly": gettext_noop("Premium yearly"),
+}
 
 _MEMO = "_billing_plan"
 _PREFETCHED = "_billing_customers"
@@ -40,6 +45,11 @@ class Plan:
     price_lookup_key: str = ""
 
     @property
+    def label(self) -> str:
+        """The plan's name in the learner's language."""
+        return gettext(self.name)
+
+    @property
     def summary(self) -> str:
         """One line for staff, e.g. in the admin."""
         if not self.status or (self.status == "active" and not self.cancel_at_period_end):
@@ -49,7 +59,7 @@ class Plan:
         return f"{self.name} ({self.status.replace('_', ' ')})"
 
 
-FREE = Plan(name="Free")
+FREE = Plan(name=gettext_noop("Free"))
 
 
 def is_premium(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -104,7 +114,7 @@ def plan_from(subscriptions: Iterable[Mapping[str, Any]]) -> Plan:
     if current is None:
         if newest_first and newest_first[0].get("status") == "unpaid":
             # Stripe gave up retrying; Premium is paused until the learner pays.
-            return Plan(name="Free", status="unpaid", payment_failed=True)
+            return Plan(name=FREE.name, status="unpaid", payment_failed=True)
         return FREE
     status = str(current["status"])
     period_end = _period_end(current)

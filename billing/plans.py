@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 from djstripe.models import Price
 
 PRODUCT_NAME = "TypingTrainer Premium"
@@ -28,9 +29,10 @@ class Offer:
     interval: str  # Stripe's recurring interval: "month" or "year"
 
 
+# Names in English for Stripe; shown to learners translated (PlanCard.label).
 OFFERS = (
-    Offer("premium_monthly", "Premium monthly", 800, "month"),
-    Offer("premium_yearly", "Premium yearly", 7200, "year"),
+    Offer("premium_monthly", gettext_noop("Premium monthly"), 800, "month"),
+    Offer("premium_yearly", gettext_noop("Premium yearly"), 7200, "year"),
 )
 LOOKUP_KEYS = tuple(offer.lookup_key for offer in OFFERS)
 
@@ -43,6 +45,11 @@ class PlanCard:
     amount: str  # "$8.00"
     interval: str  # "month"
     monthly_equivalent: str  # "$6.00" for the yearly price, else ""
+
+    @property
+    def label(self) -> str:
+        """The plan's name in the learner's language."""
+        return gettext(self.name)
 
 
 def offered_prices() -> list[Price]:
