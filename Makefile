@@ -5,7 +5,7 @@ UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: bootstrap install run test lint monitoring format worker beat curriculum
+.PHONY: bootstrap install run test lint monitoring format worker beat curriculum messages
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -53,3 +53,15 @@ beat: install
 
 curriculum: install
 	$(UV) run python -m courses.curriculum.build
+
+# The Russian translation (locale/ru): collect every marked string of the templates, Python
+# (django.po) and the widget's JavaScript (djangojs.po), keeping what is translated; translate
+# the new entries (typingtrainer/tests/test_translations.py lists them), then run this again to
+# compile the .mo files the site reads. Needs GNU gettext (apt-get install gettext).
+MESSAGES_IGNORE = --ignore=.venv --ignore=node_modules --ignore=var --ignore=static/vendor \
+	--ignore=bench --ignore=test-results
+messages: install
+	$(UV) run python manage.py makemessages --locale=ru --add-location=file $(MESSAGES_IGNORE)
+	$(UV) run python manage.py makemessages --domain=djangojs --locale=ru --add-location=file \
+		$(MESSAGES_IGNORE)
+	$(UV) run python manage.py compilemessages --locale=ru $(MESSAGES_IGNORE)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Prefetch, QuerySet
+from django.utils.translation import gettext, gettext_noop
 from djstripe.models import Customer, Subscription
 
 from .plans import offer_named
@@ -41,6 +42,11 @@ class Plan:
     price_lookup_key: str = ""
 
     @property
+    def label(self) -> str:
+        """The plan's name in the learner's language."""
+        return gettext(self.name)
+
+    @property
     def summary(self) -> str:
         """One line for staff, e.g. in the admin."""
         if not self.status or (self.status == "active" and not self.cancel_at_period_end):
@@ -50,7 +56,7 @@ class Plan:
         return f"{self.name} ({self.status.replace('_', ' ')})"
 
 
-FREE = Plan(name="Free")
+FREE = Plan(name=gettext_noop("Free"))
 
 
 def is_premium(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -105,7 +111,7 @@ def plan_from(subscriptions: Iterable[Mapping[str, Any]]) -> Plan:
     if current is None:
         if newest_first and newest_first[0].get("status") == "unpaid":
             # Stripe gave up retrying; Premium is paused until the learner pays.
-            return Plan(name="Free", status="unpaid", payment_failed=True)
+            return Plan(name=FREE.name, status="unpaid", payment_failed=True)
         return FREE
     status = str(current["status"])
     period_end = _period_end(current)

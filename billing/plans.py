@@ -59,6 +59,7 @@ class Offer:
     interval: str  # Stripe's recurring interval: "month" or "year"
 
 
+# Names in English for Stripe; shown to learners translated (PlanCard.label).
 OFFERS = (
     Offer("premium_monthly", _("Premium monthly"), 800, "month"),
     Offer("premium_yearly", _("Premium yearly"), 7200, "year"),
@@ -93,6 +94,11 @@ class PlanCard:
     @property
     def interval_name(self) -> str:
         return str(INTERVAL_NAMES.get(self.interval, self.interval))
+
+    @property
+    def label(self) -> str:
+        """The plan's name in the learner's language (translated when the card was made)."""
+        return self.name
 
 
 def offered_prices() -> list[Price]:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoachConfig(AppConfig):
     name = "coach"
+    verbose_name = _("Coach")
 
     def ready(self) -> None:
         from lessons import hooks

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -144,6 +144,12 @@ def analyze(session: PracticeSession) -> Report | None:
     user = session.user
     if user is None or session.flagged or not session.is_completed:
         return None
+    # The report's words are stored: write them in the learner's language (a worker has none).
+    with translation.override(user.preferred_language):
+        return _analyze(session, user)
+
+
+def _analyze(session: PracticeSession, user: Any) -> Report | None:
     snapshot = snapshot_for(user)
     found = findings(snapshot, LAYOUTS[user.keyboard_layout])
     advice = summary(snapshot, found)

@@ -3,11 +3,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,19 @@ class CourseQuerySet(models.QuerySet["Course"]):
         return self.annotate(
             lesson_count=Count("lessons", filter=Q(lessons__is_published=True), distinct=True)
         ).order_by("position", "title")
+
+    def language_first(self, request: Any) -> CourseQuerySet:
+        """For a learner of another language than the site's default, the courses in it first
+        (the Russian course for a Russian speaker: the site in Russian, or a ЙЦУКЕН keyboard);
+        otherwise the catalogue's own order, which authors set."""
+        language = getattr(request, "LANGUAGE_CODE", "")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.keyboard_layout == "jcuken":
+            language = Language.RUSSIAN
+        if language == settings.LANGUAGE_CODE or language not in Language.values:
+            return self
+        first = Case(When(language=language, then=Value(0)), default=Value(1))
+        return self.order_by(first, "position", "title")
 
     def catalogue(self, *, query: str = "", language: str = "", level: str = "") -> CourseQuerySet:
         """What the catalogue lists and the API serves: published courses with their lesson

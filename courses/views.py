@@ -13,6 +13,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     language = request.GET.get("language", "")
     level = request.GET.get("level", "")
     courses = Course.objects.catalogue(query=query, language=language, level=level)
+    if not query:  # a search is ordered by how well courses match
+        courses = courses.language_first(request)
     context = {
         "courses": courses,
         "query": query,

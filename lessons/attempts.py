@@ -216,7 +216,7 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
         raise scoring.BatchError('"seq" must be an integer from 0 to 99999')
     snapshot = session_text(session_id)
     if snapshot is None:
-        raise NotFound("No such session.")
+        raise NotFound(gettext("No such session."))
     parsed = scoring.parse_keys(keys, text_length=len(snapshot.text))
     scoring.check_batch_follows_text(snapshot.text, parsed, skip_indent=snapshot.skip_indent)
     if _insert_batch(session_id, seq, keys):
@@ -231,10 +231,10 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
         .first()
     )
     if row is None:
-        raise NotFound("No such session.")
+        raise NotFound(gettext("No such session."))
     status, user_id, active, stored_keys = row
     if user_id is not None and not active:
-        raise Forbidden("This account is deactivated; it cannot record keystrokes.")
+        raise Forbidden(gettext("This account is deactivated; it cannot record keystrokes."))
     if stored_keys is not None:
         # The field decodes the stored batch into the widget's [[pos, typed, t], ...].
         if stored_keys == keys:
@@ -244,10 +244,13 @@ def store_batch(*, session: PracticeSession | str, seq: Any, keys: Any) -> bool:
         )
     if status == PracticeSession.Status.COMPLETED:
         raise Conflict(
-            "This session is already complete; no more keystrokes are accepted.",
+            gettext("This session is already complete; no more keystrokes are accepted."),
             code="session_completed",
         )
-    raise Conflict(f"Batch {seq} could not be stored; send it again.", code="batch_not_stored")
+    raise Conflict(
+        gettext("Batch %(seq)d could not be stored; send it again.") % {"seq": seq},
+        code="batch_not_stored",
+    )
 
 
 BATCH_COLUMNS = ("session", "seq", "keys", "received_at")
@@ -351,9 +354,11 @@ def complete_session(*, session: PracticeSession, batches: Any) -> Outcome:
             )
             result = scoring.score(replay, target_wpm=session.target_wpm)
         except scoring.TooShort as exc:
-            raise Unscorable(f"This session is too short to score: {exc}") from exc
+            raise Unscorable(gettext("This session is too short to score: %s") % exc) from exc
         except scoring.ReplayError as exc:
-            raise Unscorable(f"The keystrokes do not match the lesson text: {exc}") from exc
+            raise Unscorable(
+                gettext("The keystrokes do not match the lesson text: %s") % exc
+            ) from exc
         _check_placement_length(session, replay)
         comparison = _store_result(session, result)
         level_test = _level_test(session)

@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from typingtrainer.models import User
 
@@ -108,16 +109,18 @@ def send_weekly_email(user: User, *, now: datetime) -> bool:
         "keys_url": settings.SITE_URL + reverse("stats:keys"),
         "settings_url": settings.SITE_URL + reverse("account_settings"),
     }
-    subject = " ".join(render_to_string("emails/weekly_progress_subject.txt", context).split())
+    # In the learner's language, whatever the worker's is.
+    with translation.override(user.preferred_language):
+        subject = render_to_string("emails/weekly_progress_subject.txt", context)
+        body = render_to_string("emails/weekly_progress_body.txt", context)
+        html = render_to_string("emails/weekly_progress_body.html", context)
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/weekly_progress_body.txt", context),
+        subject=" ".join(subject.split()),
+        body=body,
         to=[user.email],
         headers={"List-Unsubscribe": f"<{context['settings_url']}>"},
     )
-    message.attach_alternative(
-        render_to_string("emails/weekly_progress_body.html", context), "text/html"
-    )
+    message.attach_alternative(html, "text/html")
     try:
         message.send()
     except Exception:

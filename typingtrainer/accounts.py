@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .http import client_ip
@@ -40,9 +41,31 @@ ACTIONS_BY_PAGE = {
 }
 
 
+# A Russian speaker (the site in Russian, from Accept-Language or the switcher) who signs up
+# types on ЙЦУКЕН; the Russian course is then listed first (Course.objects.language_first).
+LAYOUT_FOR_LANGUAGE = {"ru": "jcuken"}
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request)
+
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        user = super().save_user(request, user, form, commit=False)
+        language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language()
+        user.language = translation.get_supported_language_variant(language)
+        user.keyboard_layout = LAYOUT_FOR_LANGUAGE.get(user.language, user.keyboard_layout)
+        if commit:
+            user.save()
+        return user
+
+    def login(self, request: HttpRequest, user: Any) -> None:
+        super().login(request, user)
+        # The learner's own language from now on (LearnerLanguageMiddleware sets the cookie).
+        if user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+            request.learner_language = user.language  # type: ignore[attr-defined]
 
     def validation_error(self, code: str, *args: Any) -> ValidationError:
         if code == LOCKOUT:

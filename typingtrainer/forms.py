@@ -4,6 +4,7 @@ from typing import Any
 
 from allauth.account import forms as allauth_forms
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,7 @@ class SettingsForm(forms.ModelForm):
         fields = [
             "display_name",
             "keyboard_layout",
+            "language",
             "daily_goal_minutes",
             "time_zone",
             "weekly_email",
@@ -47,6 +49,7 @@ class SettingsForm(forms.ModelForm):
         labels = {
             "display_name": _("Display name"),
             "keyboard_layout": _("Keyboard layout"),
+            "language": _("Language"),
             "daily_goal_minutes": _("Daily goal (minutes)"),
             "time_zone": _("Time zone"),
             "weekly_email": _("Weekly progress email"),
@@ -58,6 +61,10 @@ class SettingsForm(forms.ModelForm):
         self.fields["time_zone"].widget = forms.Select(
             choices=[(name, name.replace("_", " ")) for name in time_zone_names()]
         )
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", _("The browser's language")),
+            *settings.LANGUAGES,
+        ]
         if not self.instance.avatar:
             del self.fields["remove_avatar"]
 

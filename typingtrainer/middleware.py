@@ -28,6 +28,36 @@ class LearnerTimeZoneMiddleware:
             timezone.deactivate()
 
 
+class LearnerLanguageMiddleware:
+    """Remember the language of a learner who just logged in (User.language) in the cookie
+    LocaleMiddleware reads, so the next pages, on this device too, are in it. The login sets
+    `request.learner_language` (typingtrainer.accounts); every other request loads no user here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        language = getattr(request, "learner_language", "")
+        if language:
+            remember_language(response, language)
+        return response
+
+
+def remember_language(response: HttpResponse, language: str) -> None:
+    """The cookie Django's set_language sets, with the same settings."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
+    )
+
+
 class LearnerZone(tzinfo):
     """The time zone of the request's learner (UTC for visitors), resolved on first use."""
 

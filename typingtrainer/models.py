@@ -5,6 +5,7 @@ from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
@@ -85,6 +86,16 @@ class User(AbstractUser):
         default=True,
         help_text=_("On Monday mornings: your minutes, sessions, speed trend and weak keys."),
     )
+    # Empty: follow the browser (Accept-Language). Set at signup and by the language switcher;
+    # the site, the weekly email and the coach's texts use it.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("The language of the site, your weekly email and the coach."),
+    )
     # Always a re-encoded WebP from typingtrainer.avatars, never the uploaded file itself.
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
 
@@ -95,6 +106,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def preferred_language(self) -> str:
+        """The language to write to this learner in when no request says (emails, the coach)."""
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def name(self) -> str:

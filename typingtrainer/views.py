@@ -15,8 +15,12 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import translation
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from billing.checkout import BillingUnavailable
 from courses.models import Course
@@ -27,8 +31,26 @@ from .http import LearnerHttpRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    courses = Course.objects.published().with_lesson_counts()
+    courses = Course.objects.published().with_lesson_counts().language_first(request)
     return render(request, "home.html", {"courses": courses})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (the cookie, then back to `next`); a logged-in learner's choice
+    is also saved as User.language, so their other devices, emails and coach follow it. An
+    unknown language changes nothing."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
+        return HttpResponse(
+            _("Unknown language."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    response = i18n.set_language(request)
+    user = request.user
+    if user.is_authenticated and getattr(user, "language", None) != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response
 
 
 def about(request: HttpRequest) -> HttpResponse:
@@ -44,7 +66,10 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def account_settings(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, request.FILES or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        user = form.save()
+        if "language" in form.changed_data and user.language:
+            translation.activate(user.language)
+            request.learner_language = user.language  # type: ignore[attr-defined]
         messages.success(request, _("Your settings are saved."))
         return redirect("account_settings")
     return render(request, "account/settings.html", {"form": form})

@@ -66,6 +66,18 @@
 })(this, function () {
   "use strict";
 
+  // Django's JavaScript catalog (/jsi18n/) defines gettext and interpolate in the browser;
+  // without it (Node's tests, a page that lacks it) the English text is used as it is.
+  function gettext(s) {
+    return typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s;
+  }
+  function gettext_noop(s) {
+    return s;
+  }
+  function interpolate(fmt, obj) {
+    return fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); });
+  }
+
   var BATCH_SIZE = 20;
   var BATCH_DELAY_MS = 2000;
   var MAX_AGE_MS = 30 * 60 * 1000;
@@ -73,16 +85,18 @@
   var BACKOFF_MAX_MS = 30000;
   var VERSION = 1;
 
+  // Marked for makemessages by gettext_noop, translated where shown (the catalog may load
+  // after this script runs).
   var FINGER_NAMES = {
-    l5: "left little finger",
-    l4: "left ring finger",
-    l3: "left middle finger",
-    l2: "left index finger",
-    r2: "right index finger",
-    r3: "right middle finger",
-    r4: "right ring finger",
-    r5: "right little finger",
-    thumb: "thumb",
+    l5: gettext_noop("left little finger"),
+    l4: gettext_noop("left ring finger"),
+    l3: gettext_noop("left middle finger"),
+    l2: gettext_noop("left index finger"),
+    r2: gettext_noop("right index finger"),
+    r3: gettext_noop("right middle finger"),
+    r4: gettext_noop("right ring finger"),
+    r5: gettext_noop("right little finger"),
+    thumb: gettext_noop("thumb"),
   };
 
   function codePoints(s) {
@@ -450,7 +464,7 @@
       code: code,
       shift: shift,
       finger: finger,
-      fingerName: FINGER_NAMES[finger] || finger,
+      fingerName: FINGER_NAMES[finger] ? gettext(FINGER_NAMES[finger]) : finger,
       shiftCode: shiftCode,
       shiftFinger: shiftCode === "ShiftRight" ? "r5" : shiftCode === "ShiftLeft" ? "l5" : null,
     };
@@ -478,10 +492,13 @@
 
   function describeKey(ch, info) {
     if (ch === undefined || ch === null) return "";
-    var label = ch === " " ? "Space" : ch === "\n" ? "Enter" : ch;
-    if (!info) return "Next: " + label;
-    var text = "Next: " + label + " — " + info.fingerName;
-    if (info.shiftCode) text += info.shiftCode === "ShiftRight" ? " + right Shift" : " + left Shift";
+    var label = ch === " " ? gettext("Space") : ch === "\n" ? gettext("Enter") : ch;
+    if (!info) return interpolate(gettext("Next: %(key)s"), { key: label });
+    var text = interpolate(gettext("Next: %(key)s — %(finger)s"),
+      { key: label, finger: info.fingerName });
+    if (info.shiftCode) {
+      text += info.shiftCode === "ShiftRight" ? gettext(" + right Shift") : gettext(" + left Shift");
+    }
     return text;
   }
 

@@ -9,9 +9,13 @@
   "use strict";
 
   var Core = window.TypingCore;
+  // Django's JavaScript catalog (/jsi18n/, loaded before this script); English without it.
+  function gettext(s) {
+    return typeof window.gettext === "function" ? window.gettext(s) : s;
+  }
   var ERROR_HINT_KEY = "typing:error-hint-seen";
   var TYPED_SHOWN_MS = 650; // how long a wrong key's character stays over the expected one
-  var OFFLINE = "Offline — your typing is kept and will be sent when you're back.";
+  var OFFLINE = gettext("Offline — your typing is kept and will be sent when you're back.");
   var KEYBOARD_HIDDEN_KEY = "typing:keyboard-hidden";
   // Keys around the layout's rows, as on an ANSI board: [code, label, width class, finger].
   var ROW_START = [null, ["Tab", "Tab", "w150", "l5"], ["CapsLock", "Caps", "w175", "l5"],
@@ -69,7 +73,8 @@
   }
 
   function errorMessage(res) {
-    var fallback = "The server refused the request (" + res.status + ").";
+    var fallback = gettext("The server refused the request (%(status)s).")
+      .replace("%(status)s", String(res.status));
     return res.json().then(
       function (data) { return (data && data.error) || fallback; },
       function () { return fallback; }
@@ -79,11 +84,6 @@
   function sessionUrl(template, id) {
     var safe = encodeURIComponent(id);
     return template.replace("{session}", safe).replace("%7Bsession%7D", safe);
-  }
-
-  /** Django's JavaScript catalog when the page loads it; the English text otherwise. */
-  function gettext(s) {
-    return typeof window.gettext === "function" ? window.gettext(s) : s;
   }
 
   function el(tag, className, text) {
@@ -295,7 +295,7 @@
       var toggle = roles["keyboard-toggle"];
       if (toggle) {
         toggle.setAttribute("aria-pressed", String(!hidden));
-        toggle.textContent = hidden ? "Show keyboard" : "Hide keyboard";
+        toggle.textContent = hidden ? gettext("Show keyboard") : gettext("Hide keyboard");
       }
     }
 
@@ -369,7 +369,7 @@
       box.classList.toggle("is-error", kind === "error");
       box.replaceChildren(el("span", "typing-status-message", message));
       if (withButton) {
-        var again = el("button", "typing-status-button", "Start over");
+        var again = el("button", "typing-status-button", gettext("Start over"));
         again.type = "button";
         again.addEventListener("click", restart);
         box.appendChild(again);
@@ -476,11 +476,11 @@
         .then(function (res) {
           if (myGen !== gen) return;
           setOffline(!res);
-          if (res && res.redirected) return setFatal("You were signed out. Sign in, then start over.");
+          if (res && res.redirected) return setFatal(gettext("You were signed out. Sign in, then start over."));
           return onAnswer(res);
         })
         .catch(function () {
-          if (myGen === gen) setFatal("The server sent an answer the page did not understand.");
+          if (myGen === gen) setFatal(gettext("The server sent an answer the page did not understand."));
         })
         .then(function () {
           if (myGen !== gen) return;
@@ -516,11 +516,11 @@
         function (data) {
           renewals += 1;
           if (renewals > 3) {
-            return setFatal((data && data.error) || "This practice session can no longer be saved.");
+            return setFatal((data && data.error) || gettext("This practice session can no longer be saved."));
           }
           tokenStale = true;
         },
-        function () { return setFatal("The server refused the request (401)."); }
+        function () { return setFatal(gettext("The server refused the request (401).")); }
       );
     }
 
@@ -570,7 +570,7 @@
           var missing = Core.markMissing(state, data && data.missing);
           conflicts += 1;
           if (!missing.known || missing.unknown.length || conflicts > 5) {
-            setFatal((data && data.error) || "Some of your typing could not be saved.");
+            setFatal((data && data.error) || gettext("Some of your typing could not be saved."));
           }
         });
       }, { token: token, cookies: true });
@@ -721,10 +721,10 @@
     // ---- start-up -------------------------------------------------------------------------
 
     if (typeof text !== "string" || !roles.text) {
-      showStatus("This lesson could not be loaded. Please reload the page.", "error");
+      showStatus(gettext("This lesson could not be loaded. Please reload the page."), "error");
       return;
     }
-    if (!roles.text.hasAttribute("aria-label")) roles.text.setAttribute("aria-label", "Lesson text");
+    if (!roles.text.hasAttribute("aria-label")) roles.text.setAttribute("aria-label", gettext("Lesson text"));
     if (roles.status) roles.status.setAttribute("aria-live", "polite");
     if (roles.hint && !roles.hint.id) roles.hint.id = "typing-hint-" + (cfg.lessonId || "0");
     if (!input) {
