@@ -230,10 +230,6 @@ class Lesson(models.Model):
             .first()
         )
 
-    @property
-    def has_draft_text(self) -> bool:
-        return bool(self.draft_text)
-
     def swap_position(self, other: Lesson) -> None:
         """Exchange places with another lesson of the same course, in one transaction (positions
         are unique, so one of them waits above the course's highest position meanwhile)."""

@@ -77,6 +77,22 @@ def test_an_edited_lesson_is_kept_unless_forced():
     assert lesson.text == shipped
 
 
+def test_a_lesson_with_an_unpublished_new_text_counts_as_edited(tmp_path):
+    from courses.curriculum_loader import CURRICULUM_DIR, load_curriculum
+
+    source = CURRICULUM_DIR / "speed-building.json"
+    load_curriculum(directory=CURRICULUM_DIR)
+    Lesson.objects.filter(course__slug="speed-building", position=1).update(
+        draft_text="an author's new text"
+    )
+    changed = source.read_text(encoding="utf-8").replace('"target_wpm": 30', '"target_wpm": 31', 1)
+    (tmp_path / "speed-building.json").write_text(changed, encoding="utf-8")
+    report = load_curriculum(directory=tmp_path)
+    assert (report.updated, len(report.kept)) == (0, 1)
+    lesson = Lesson.objects.get(course__slug="speed-building", position=1)
+    assert (lesson.target_wpm, lesson.draft_text) == (30, "an author's new text")
+
+
 def test_a_lesson_unchanged_by_authors_follows_a_new_shipped_version(tmp_path, settings):
     from courses.curriculum_loader import CURRICULUM_DIR, load_curriculum
 
