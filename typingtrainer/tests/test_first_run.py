@@ -11,10 +11,12 @@ import os
 import sqlite3
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from typingtrainer import firstrun
 
@@ -123,3 +125,14 @@ def test_a_database_with_tables_or_postgresql_takes_the_normal_path():
     # The test database is migrated already (and is PostgreSQL on CI): nothing is touched.
     assert firstrun.is_fresh_sqlite() is False
     assert firstrun.create_fresh_sqlite() is False
+
+
+@pytest.mark.django_db
+def test_setup_on_an_existing_database_says_what_it_does():
+    out = StringIO()
+    call_command("setup", stdout=out, verbosity=0)
+    lines = out.getvalue()
+    assert "Applying database migrations…" in lines
+    assert "Creating the database" not in lines
+    assert "Loading the curriculum…" in lines
+    assert "Curriculum: " in lines
