@@ -12,12 +12,17 @@ bootstrap:
 		|| $(PYTHON) -m pip install --quiet uv
 
 install: bootstrap
-	$(UV) sync --frozen
+	@echo "Installing dependencies…"
+	@$(UV) sync --frozen --quiet
 
+# Says what it does at each step. `setup` migrates (a new SQLite database in seconds, see
+# typingtrainer/firstrun.py) and loads the curriculum in one process; it writes the bytecode of
+# what it imports even where PYTHONDONTWRITEBYTECODE is set, so runserver's two processes do not
+# compile the dependencies again.
 run: install
-	$(UV) run python manage.py migrate --noinput
-	$(UV) run python manage.py load_curriculum
-	$(UV) run python manage.py runserver $(HOST):$(PORT)
+	@PYTHONDONTWRITEBYTECODE= $(UV) run python manage.py setup
+	@echo "Serving at http://$(HOST):$(PORT)"
+	@$(UV) run python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	@command -v chromium >/dev/null 2>&1 || echo "Chromium is not installed: browser tests will be skipped (CI installs it)."

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from allauth.account import forms as allauth_forms
 from django import forms
@@ -141,3 +141,42 @@ class SignupForm(allauth_forms.SignupForm):
     def custom_signup(self, request: HttpRequest, user: Any) -> None:
         user.time_zone = self.cleaned_data.get("time_zone") or "UTC"
         user.save(update_fields=["time_zone"])
+
+
+class _SiteWords:
+    """allauth's other account forms with the site's labels: sentence case, no colons."""
+
+    labels: ClassVar[dict[str, Any]] = {}
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""
+        for name, label in self.labels.items():
+            if name in self.fields:
+                self.fields[name].label = label
+                self.fields[name].widget.attrs["placeholder"] = label
+
+
+class ChangePasswordForm(_SiteWords, allauth_forms.ChangePasswordForm):
+    labels = {
+        "oldpassword": _("Current password"),
+        "password1": _("New password"),
+        "password2": _("New password again"),
+    }
+
+
+class SetPasswordForm(_SiteWords, allauth_forms.SetPasswordForm):
+    labels = {"password1": _("Password"), "password2": _("Password again")}
+
+
+class ResetPasswordForm(_SiteWords, allauth_forms.ResetPasswordForm):
+    labels = {"email": _("Email")}
+
+
+class ResetPasswordKeyForm(_SiteWords, allauth_forms.ResetPasswordKeyForm):
+    labels = {"password1": _("New password"), "password2": _("New password again")}
+
+
+class AddEmailForm(_SiteWords, allauth_forms.AddEmailForm):
+    labels = {"email": _("Email")}

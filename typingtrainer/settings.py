@@ -250,8 +250,16 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "typingtrainer.accounts.AccountAdapter"
 # The site's words on allauth's forms; signup also takes the browser's time zone.
 ACCOUNT_FORMS = {
-    "login": "typingtrainer.forms.LoginForm",
-    "signup": "typingtrainer.forms.SignupForm",
+    name: f"typingtrainer.forms.{form}"
+    for name, form in {
+        "login": "LoginForm",
+        "signup": "SignupForm",
+        "add_email": "AddEmailForm",
+        "change_password": "ChangePasswordForm",
+        "set_password": "SetPasswordForm",
+        "reset_password": "ResetPasswordForm",
+        "reset_password_from_key": "ResetPasswordKeyForm",
+    }.items()
 }
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults are already on; these are stated so they are visible and tunable.

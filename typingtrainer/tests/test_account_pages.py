@@ -118,7 +118,13 @@ def test_email_management_page(client, learner):
 
 def test_password_change_page(client, learner):
     client.force_login(learner)
-    assert_site_page(client.get("/accounts/password/change/"), "Change your password")
+    html = assert_site_page(
+        client.get("/accounts/password/change/"),
+        "Change your password",
+        "Current password",
+        "New password again",
+    )
+    assert "Password (again)" not in html
 
 
 def signup(client, **extra: str):
