@@ -9,7 +9,7 @@ warns about every free lesson the change would put out of reach.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.utils.translation import ngettext
 
@@ -17,24 +17,33 @@ from .models import Course, Lesson
 
 BEST_RATING = 5
 
+UnlockRule = Callable[[Lesson, "Lesson | None", Mapping[int, int]], bool]
+"""Whether a Free learner may open a lesson: (lesson, the published lesson before it, the
+learner's best ratings) → open."""
+
+_rules: list[UnlockRule] = []
+
+
+def register_unlock_rule(rule: UnlockRule) -> None:
+    """The unlock rule lives in `lessons` (lessons/access.py), which `courses` knows nothing of
+    (DESIGN §2): `LessonsConfig.ready()` registers it here, so this warning follows the rule
+    when the rule changes, without restating it."""
+    _rules[:] = [rule]
+
 
 def out_of_free_reach(lessons: Sequence[Lesson]) -> list[Lesson]:
     """The published free lessons of one course (given in order) that a Free learner who earns
     every star they can still cannot open."""
-    # The unlock rule lives in lessons/access.py; ask it rather than restate it here, so this
-    # warning follows the rule when the rule changes.
-    from lessons.access import lesson_access
-
+    if not _rules:
+        return []  # no unlock rule registered (the lessons app is not installed)
+    opens = _rules[0]
     ratings: dict[int, int] = {}
     previous: Lesson | None = None
     stranded = []
     for lesson in lessons:
         if not lesson.is_published:
             continue
-        access = lesson_access(
-            lesson, previous=previous, best_ratings=ratings, authenticated=True, premium=False
-        )
-        if access.open:
+        if opens(lesson, previous, ratings):
             ratings[lesson.pk] = BEST_RATING
         elif not lesson.requires_premium:
             stranded.append(lesson)

@@ -99,6 +99,16 @@ def lesson_access(
     )
 
 
+def opens_for_free_learner(
+    lesson: Lesson, previous: Lesson | None, best_ratings: Mapping[int, int]
+) -> bool:
+    """Whether a Free learner with these ratings may open `lesson` (the authors' lock-out
+    warning in courses/authoring.py asks this)."""
+    return lesson_access(
+        lesson, previous=previous, best_ratings=best_ratings, authenticated=True, premium=False
+    ).open
+
+
 def can_preview(user: Any) -> bool:
     """Authors and staff open drafts and locked lessons alike."""
     return user.has_perm("courses.view_lesson")
