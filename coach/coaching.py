@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from billing.entitlements import is_premium
 from courses.layouts import LAYOUTS
 from courses.models import Course, Lesson
+from lessons.access import course_lessons
 from lessons.models import PracticeSession
 from stats.aggregates import learner_today
 from stats.models import BigramStat, DailyStat, KeyConfusion, KeyStat
@@ -268,15 +269,19 @@ def learners_course(user: Any) -> Course | None:
 
 
 def starting_point(user: Any) -> tuple[str, Lesson | None]:
-    """Where a learner the coach knows too little about should start: the placement test's
-    URL when the site has one (the lesson None), else the first lesson of their course ("" and
-    None when there is no course at all)."""
+    """Where a learner the coach knows too little about should go on: the placement test's
+    URL when the site has one (the lesson None), else in their course the first open lesson
+    they have not typed yet, or the first lesson ("" and None when there is no course)."""
     try:
         return reverse("lessons:placement"), None
     except NoReverseMatch:
         pass
     course = learners_course(user)
-    lesson = course.lessons.published().order_by("position", "id").first() if course else None
+    rows = (
+        [row for row in course_lessons(user, course) if row.lesson.is_published] if course else []
+    )
+    untyped = [row.lesson for row in rows if row.access.open and row.stars is None]
+    lesson = untyped[0] if untyped else rows[0].lesson if rows else None
     return (lesson.get_absolute_url(), lesson) if lesson else ("", None)
 
 

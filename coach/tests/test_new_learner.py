@@ -168,9 +168,9 @@ def test_a_new_learner_is_offered_the_first_lesson_of_their_course_and_a_first_e
     assert "Type a few lessons so I can find your weak keys." in html
     lesson1 = course.lessons.get(position=1)
     # No placement test on this site yet: the first lesson of the learner's course instead.
-    assert re.search(rf'href="/lessons/{lesson1.pk}/">\s*Start with Lesson 1: Lesson 1', html)
+    assert re.search(rf'href="/lessons/{lesson1.pk}/">\s*Type Lesson 1: Lesson 1', html)
     assert '<input type="hidden" name="keys" value="fjdksla">' in html
-    assert "First exercise: home row f j d k s l a" in html
+    assert "First exercise: the home row" in html
     assert "Make a common-words warm-up" in html
     assert "Make an exercise for my weakest keys" not in html
     assert "Practise this" not in html
@@ -219,6 +219,9 @@ def test_after_the_first_lesson_the_summary_and_the_recommendation_differ(
     assert "That is too early to judge single keys" in report.advice
     assert "Type a few lessons so I can find your weak keys." in html
     assert "Type a few lessons" not in report.advice
+    # Lesson 1 is done: the coach points on to lesson 2.
+    lesson2 = course.lessons.get(position=2)
+    assert re.search(rf'href="/lessons/{lesson2.pk}/">\s*Type Lesson 2: Lesson 2', html)
 
 
 @pytest.mark.django_db
