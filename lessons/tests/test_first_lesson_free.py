@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from api.tests.conftest import ApiClient, log_in
 from courses.models import Course, Lesson
-from lessons.access import access_for, access_map
+from lessons.access import access_for
 
 from .conftest import post_json
 
@@ -83,20 +83,6 @@ def test_a_draft_before_the_first_published_lesson_does_not_take_its_place(learn
     access = access_for(learner, first)
 
     assert (access.open, access.free_to_try, access.premium) == (True, True, False)
-
-
-def test_only_one_lesson_is_first_when_positions_tie(learner, course):
-    first = course.lessons.get(position=1)
-    tied = Lesson.objects.create(
-        course=course, position=1, title="Tied", text="asdf", is_premium=True
-    )
-    lessons = list(course.lessons.order_by("position", "id"))
-
-    assert access_for(learner, first).open
-    assert access_for(learner, tied).needs_premium
-    assert access_map(learner, lessons) == {
-        lesson.pk: access_for(learner, lesson) for lesson in lessons
-    }
 
 
 def test_the_api_says_the_first_lesson_is_open_and_not_premium(learner, premium_course):
