@@ -64,7 +64,7 @@ curriculum: install
 # the new entries (typingtrainer/tests/test_translations.py lists them), then run this again to
 # compile the .mo files the site reads. Needs GNU gettext (apt-get install gettext).
 MESSAGES_IGNORE = --ignore=.venv --ignore=node_modules --ignore=var --ignore=static/vendor \
-	--ignore=bench --ignore=test-results
+	--ignore=bench --ignore=tests --ignore=test-results
 messages: install
 	$(UV) run python manage.py makemessages --locale=ru --add-location=file $(MESSAGES_IGNORE)
 	$(UV) run python manage.py makemessages --domain=djangojs --locale=ru --add-location=file \

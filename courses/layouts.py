@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 # Physical key codes per row, left to right.
 _CODES = (
@@ -104,7 +105,7 @@ LAYOUTS: dict[str, Layout] = {
     for layout in (
         _layout(
             "qwerty",
-            "QWERTY (US)",
+            gettext_noop("QWERTY (US)"),
             (
                 ("`1234567890-=", "~!@#$%^&*()_+"),
                 ("qwertyuiop[]\\", "QWERTYUIOP{}|"),
@@ -114,7 +115,7 @@ LAYOUTS: dict[str, Layout] = {
         ),
         _layout(
             "dvorak",
-            "Dvorak",
+            gettext_noop("Dvorak"),
             (
                 ("`1234567890[]", "~!@#$%^&*(){}"),
                 ("',.pyfgcrl/=\\", '"<>PYFGCRL?+|'),
@@ -124,7 +125,7 @@ LAYOUTS: dict[str, Layout] = {
         ),
         _layout(
             "colemak",
-            "Colemak",
+            gettext_noop("Colemak"),
             (
                 ("`1234567890-=", "~!@#$%^&*()_+"),
                 ("qwfpgjluy;[]\\", "QWFPGJLUY:{}|"),
@@ -134,7 +135,7 @@ LAYOUTS: dict[str, Layout] = {
         ),
         _layout(
             "jcuken",
-            "ЙЦУКЕН (Russian)",
+            gettext_noop("ЙЦУКЕН (Russian)"),
             (
                 ("ё1234567890-=", 'Ё!"№;%:?*()_+'),
                 ("йцукенгшщзхъ\\", "ЙЦУКЕНГШЩЗХЪ/"),
@@ -145,4 +146,5 @@ LAYOUTS: dict[str, Layout] = {
     )
 }
 
-LAYOUT_CHOICES = [(layout.slug, layout.label) for layout in LAYOUTS.values()]
+# Shown translated (forms, get_layout_display); Layout.label stays the English name.
+LAYOUT_CHOICES = [(layout.slug, _(layout.label)) for layout in LAYOUTS.values()]

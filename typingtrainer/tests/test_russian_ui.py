@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
+from coach.models import Report
 from conftest import PASSWORD, make_user
 from courses.models import Course, Lesson
+from lessons.tests.conftest import play, typed_keys
 from stats.models import DailyStat, KeyStat
 from stats.weekly import send_due_weekly_emails
 from typingtrainer.models import User
@@ -234,3 +236,20 @@ def test_the_weekly_email_is_in_the_learners_language():
     assert isinstance(html, str)
     assert "Вся ваша статистика" in html
     assert "Your week" not in message.body
+
+
+def test_the_coachs_report_is_written_in_the_learners_language(
+    client, learner, course, django_capture_on_commit_callbacks
+):
+    learner.language = "ru"
+    learner.save(update_fields=["language"])
+    client.force_login(learner)
+    lesson = course.lessons.get(position=1)
+    mistakes = {pos: "e" for pos, ch in enumerate(lesson.text) if ch == "d"}
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(7):  # enough presses of "d" for the coach to judge it
+            play(client, lesson, typed_keys(lesson.text, mistakes=mistakes), **ENGLISH)
+    report = Report.objects.filter(user=learner).latest("created_at")
+    # Analysed in the request of an English browser, stored in the learner's Russian.
+    assert "d: 50 % ошибок на" in report.advice
+    assert "чаще всего вместо неё нажимаете e" in report.advice

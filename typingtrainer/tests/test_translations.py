@@ -30,7 +30,7 @@ PLURAL_FORMS = (
 )
 # What makemessages reads, and the folders it must skip (the Makefile's MESSAGES_IGNORE).
 SOURCE_SUFFIXES = {".py", ".html", ".txt", ".js"}
-SKIPPED = {".venv", "node_modules", "var", "bench", "test-results", ".git", ".mypy_cache"}
+SKIPPED = {".venv", "node_modules", "var", "bench", "tests", "test-results", ".git", ".mypy_cache"}
 VENDORED = ROOT / "static" / "vendor"
 
 needs_gettext = pytest.mark.skipif(

@@ -261,7 +261,7 @@
         grid.appendChild(row);
       });
       var spaceRow = el("div", "typing-kb-row");
-      spaceRow.appendChild(makeKey("Space", "thumb", "space", "Space"));
+      spaceRow.appendChild(makeKey("Space", "thumb", "space", gettext("Space")));
       grid.appendChild(spaceRow);
       caption = el("p", "typing-kb-caption");
       board.appendChild(grid);
