@@ -57,6 +57,7 @@ class SettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.label_suffix = ""  # labels without a colon, as on the other account pages
         # A list to pick from; the model's validator still checks what is posted.
         self.fields["time_zone"].widget = forms.Select(
             choices=[(name, name.replace("_", " ")) for name in time_zone_names()]
@@ -97,6 +98,7 @@ class DeleteAccountForm(forms.Form):
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.label_suffix = ""
         self.user = user
 
     def clean_password(self) -> str:

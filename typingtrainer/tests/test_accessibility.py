@@ -100,6 +100,12 @@ PAGES = [
     ),
     Page("settings", lambda s: "/accounts/settings/", "learner"),
     Page("billing", lambda s: "/billing/", "learner"),
+    Page(
+        "placement test",
+        lambda s: "/placement/",
+        "learner",
+        ready=".typing-kb .typing-key",
+    ),
     Page("login", lambda s: "/accounts/login/", "visitor"),
     Page("signup", lambda s: "/accounts/signup/", "visitor"),
     Page("admin index", lambda s: "/admin/", "author"),
@@ -111,7 +117,6 @@ PAGES = [
 ]
 OPTIONAL_PAGES = [
     Page("pricing", lambda s: "/pricing/", "visitor"),
-    Page("placement", lambda s: "/placement/", "learner"),
 ]
 
 
