@@ -79,7 +79,7 @@ def test_the_catalogue_and_a_lesson_are_in_russian(client, course, russian_cours
     assert "1 урок" in catalogue  # the plural form for one
     lesson = russian_course.lessons.get()
     html = page(client, f"/lessons/{lesson.pk}/", **RUSSIAN)
-    assert "Нажмите сюда или начните печатать…" in html
+    assert "Нажмите или коснитесь здесь, чтобы начать печатать" in html
     assert "Скрыть клавиатуру" in html
     assert "цель 20 сл/мин" in html
     assert '<script src="/jsi18n/" defer></script>' in html
@@ -251,5 +251,7 @@ def test_the_coachs_report_is_written_in_the_learners_language(
             play(client, lesson, typed_keys(lesson.text, mistakes=mistakes), **ENGLISH)
     report = Report.objects.filter(user=learner).latest("created_at")
     # Analysed in the request of an English browser, stored in the learner's Russian.
-    assert "d: 50 % ошибок на" in report.advice
-    assert "чаще всего вместо неё нажимаете e" in report.advice
+    assert "7 тренировок за две недели" in report.advice
+    assert "1 клавиша тормозит вас: d." in report.advice
+    evidence = " ".join(finding.message for finding in report.finding_list())
+    assert "d: 50 % ошибок на" in evidence
