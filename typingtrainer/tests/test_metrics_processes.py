@@ -160,18 +160,21 @@ def test_a_celery_worker_serves_its_task_counts_on_its_port(workers, tmp_path, m
     worker.wait_for_line(r"Task coach\.tasks\.sweep_unqueued_sessions\[.+\] succeeded")
     task = {"task": "coach.tasks.sweep_unqueued_sessions"}
     deadline = time.monotonic() + 10
-    while True:  # the child writes its count as the task ends, just before the log line
+    duration = ("tt_celery_task_duration_seconds_count", frozenset(task.items()))
+    while True:  # the child writes its values as the task ends, about when the log line comes
         status, text = fetch(port, "/metrics")
         assert status == 200
         found = samples(text)
         succeeded = found.get(
             ("tt_celery_tasks_total", frozenset({**task, "outcome": "succeeded"}.items()))
         )
-        if succeeded == 1 or time.monotonic() > deadline:
+        # One scrape reads the counter's file and the histogram's one after the other: wait
+        # until it finds both written.
+        if (succeeded == 1 and found.get(duration) == 1) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert succeeded == 1, text
-    assert found[("tt_celery_task_duration_seconds_count", frozenset(task.items()))] == 1
+    assert found.get(duration) == 1, text
     assert os.listdir(tmp_path / "worker-metrics")  # the child's values, in the worker's own dir
 
 
